@@ -1,0 +1,74 @@
+// Command chat is the chat application from the Ambiorix documentation (section 15.6.1) built on
+// this project: one port serves the page at /, the static files under /static/ and the WebSocket
+// on /, exactly as an Ambiorix app does, so the documentation's unchanged page works against it
+// (served at /ambiorix) next to a page written with the generated typed client (served at /).
+//
+// Usage:
+//
+//	go run ./examples/chat [-addr 127.0.0.1:3000]
+//
+// then open the address it prints in two browser tabs.
+package main
+
+//go:generate go run ../../cmd/ambiorixjs build -entry web/app.ts -out static/app.js
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// shutdownGrace bounds how long Ctrl-C waits for connections to close before giving up.
+const shutdownGrace = 5 * time.Second
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on (host:port)")
+	verbose := flag.Bool("v", false, "log at debug level (every connection and ignored message)")
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *addr, logger); err != nil {
+		logger.Error("chat stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the chat on addr until ctx is done, then shuts down cleanly.
+func run(ctx context.Context, addr string, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := serve(ln, logger)
+	// The URL goes to stdout on its own line so a person (or a script) can pick it up; logs go to stderr.
+	fmt.Printf("chat: open http://%s/ in two browser tabs (the Ambiorix documentation page is at /ambiorix)\n", ln.Addr())
+	logger.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+	case err := <-srv.done:
+		return err // the listener failed; nothing left to shut down
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.shutdown(sctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
