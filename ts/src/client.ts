@@ -492,7 +492,7 @@ export class Client {
     if (typeof e.replyTo === "string") {
       this.handleReply(e.replyTo, name, message, e.error);
     } else if (typeof e.id === "string") {
-      void this.answer(sock, name, e.id, message);
+      this.answer(sock, name, e.id, message);
     } else {
       this.deliver(name, message);
     }
@@ -530,7 +530,7 @@ export class Client {
     p.resolve(message);
   }
 
-  private async answer(sock: WebSocketLike, name: string, id: string, request: unknown): Promise<void> {
+  private answer(sock: WebSocketLike, name: string, id: string, request: unknown): void {
     const reply = (message: unknown, error?: { code: string; message: string }) => {
       // A reply belongs to the connection that carried the request; after a reconnect the caller has already failed.
       if (this.socket !== sock || sock.readyState !== OPEN) return;
@@ -560,18 +560,20 @@ export class Client {
       reply(null, { code: "invalid_argument", message: problem });
       return;
     }
+    const fail = (err: unknown) => {
+      if (err instanceof CallError) reply(null, { code: err.code, message: err.message === err.code ? "" : err.message });
+      else reply(null, { code: "internal", message: asError(err).message });
+    };
     let result: unknown;
     try {
-      result = await fn(request);
+      result = fn(request);
     } catch (err) {
-      if (err instanceof CallError) {
-        reply(null, { code: err.code, message: err.message === err.code ? "" : err.message });
-      } else {
-        reply(null, { code: "internal", message: asError(err).message });
-      }
+      fail(err);
       return;
     }
-    reply(result);
+    // Synchronous handlers answer at once, so replies keep the order of their requests.
+    if (isThenable(result)) result.then(reply, fail);
+    else reply(result);
   }
 
   private finishCall(id: string, err: CallError): void {
@@ -619,4 +621,8 @@ function detach(sock: WebSocketLike): void {
 
 function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

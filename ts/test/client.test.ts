@@ -1,0 +1,438 @@
+import assert from "node:assert/strict";
+import { afterEach, describe, test } from "node:test";
+
+import { CallError, Client, QueueFullError, ValidationError, backoffDelay, defaultURL, type ClientOptions } from "../src/client.js";
+import { FakeWebSocket, tick, waitFor } from "./fake.js";
+
+const URL = "ws://fake.test/";
+
+function newClient(opts: ClientOptions = {}): { client: Client; errors: Error[] } {
+  const client = new Client({ url: URL, WebSocket: FakeWebSocket, reconnect: false, ...opts });
+  const errors: Error[] = [];
+  client.onerror = (err) => errors.push(err);
+  return { client, errors };
+}
+
+afterEach(() => FakeWebSocket.reset());
+
+describe("queueing", () => {
+  test("sends before the socket opens go out in order once it opens", () => {
+    const { client, errors } = newClient();
+    assert.equal(client.status, "connecting");
+    assert.equal(client.send("a", 1), true);
+    client.start();
+    assert.equal(client.send("b", { x: [1, 2] }), true);
+    const ws = FakeWebSocket.last();
+    assert.deepEqual(ws.sent, []);
+    ws.open();
+    assert.equal(client.status, "open");
+    assert.deepEqual(ws.sent, [
+      '{"name":"a","message":1,"isAmbiorix":true}',
+      '{"name":"b","message":{"x":[1,2]},"isAmbiorix":true}',
+    ]);
+    client.send("c", "now");
+    assert.equal(ws.sent[2], '{"name":"c","message":"now","isAmbiorix":true}');
+    assert.deepEqual(errors, []);
+  });
+
+  test("a full queue refuses the new message, keeps the earlier ones, and says so", () => {
+    const { client, errors } = newClient({ queueLimit: 2 });
+    client.start();
+    assert.equal(client.send("m", 1), true);
+    assert.equal(client.send("m", 2), true);
+    assert.equal(client.send("m", 3), false);
+    assert.equal(errors.length, 1);
+    assert.ok(errors[0] instanceof QueueFullError);
+    assert.equal((errors[0] as QueueFullError).messageName, "m");
+    const ws = FakeWebSocket.last();
+    ws.open();
+    assert.deepEqual(ws.sentJSON().map((e) => e.message), [1, 2]);
+  });
+
+  test("a call refused by a full queue rejects with queue_full", async () => {
+    const { client } = newClient({ queueLimit: 1 });
+    client.start();
+    client.send("fill", null);
+    await assert.rejects(client.call("add", { a: 1 }), (err: unknown) => err instanceof CallError && err.code === "queue_full");
+  });
+});
+
+describe("incoming frames", () => {
+  test("frames that are not flagged Ambiorix envelopes are ignored without throwing", () => {
+    const { client, errors } = newClient();
+    const got: unknown[] = [];
+    client.on("x", (m) => got.push(m));
+    client.onAny((name, m) => got.push([name, m]));
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    const junk: unknown[] = [
+      "not json",
+      "",
+      "null",
+      "[]",
+      '[{"name":"x","message":1,"isAmbiorix":true}]',
+      "42",
+      '"x"',
+      "{}",
+      '{"name":"x","message":1}',
+      '{"name":"x","message":1,"isAmbiorix":false}',
+      '{"name":"x","message":1,"isAmbiorix":1}',
+      '{"name":"x","message":1,"isAmbiorix":"true"}',
+      '{"name":"x","message":1,"isAmbiorix":null}',
+      '{"message":1,"isAmbiorix":true}',
+      '{"name":null,"message":1,"isAmbiorix":true}',
+      '{"name":{"a":1},"message":1,"isAmbiorix":true}',
+      new ArrayBuffer(4),
+    ];
+    for (const frame of junk) assert.doesNotThrow(() => ws.receive(frame));
+    assert.deepEqual(got, []);
+    assert.deepEqual(errors, []);
+    ws.receive('{"name":"x","message":1,"isAmbiorix":true}');
+    ws.receive('{"name":"x","isAmbiorix":true}');
+    assert.deepEqual(got, [1, ["x", 1], null, ["x", null]]);
+  });
+
+  test("handlers registered before start see messages that arrive after open", () => {
+    const { client } = newClient();
+    const got: unknown[] = [];
+    client.on("greeting", (m) => got.push(m));
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.receiveJSON({ name: "greeting", message: "Hello from the server!", isAmbiorix: true });
+    assert.deepEqual(got, ["Hello from the server!"]);
+  });
+
+  test("several listeners run, a throwing one is reported, and on() returns a remover", () => {
+    const { client, errors } = newClient();
+    const got: string[] = [];
+    const boom = new Error("boom");
+    client.on("n", () => {
+      throw boom;
+    });
+    const off = client.on("n", (m) => got.push(`a:${String(m)}`));
+    client.on("n", (m) => got.push(`b:${String(m)}`));
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.receiveJSON({ name: "n", message: 1, isAmbiorix: true });
+    off();
+    ws.receiveJSON({ name: "n", message: 2, isAmbiorix: true });
+    assert.deepEqual(got, ["a:1", "b:1", "b:2"]);
+    assert.deepEqual(errors, [boom, boom]);
+  });
+
+  test("a payload that fails its validator is reported and not delivered", () => {
+    const { client, errors } = newClient({
+      validators: { message: { count: (v) => (typeof v === "number" ? undefined : ": want number") } },
+    });
+    const got: unknown[] = [];
+    client.on("count", (m) => got.push(m));
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.receiveJSON({ name: "count", message: "7", isAmbiorix: true });
+    ws.receiveJSON({ name: "count", message: 7, isAmbiorix: true });
+    assert.deepEqual(got, [7]);
+    assert.equal(errors.length, 1);
+    const err = errors[0] as ValidationError;
+    assert.ok(err instanceof ValidationError);
+    assert.equal(err.messageName, "count");
+    assert.equal(err.kind, "message");
+    assert.equal(err.problem, ": want number");
+    client.setValidator("count", undefined);
+    ws.receiveJSON({ name: "count", message: "8", isAmbiorix: true });
+    assert.deepEqual(got, [7, "8"]);
+  });
+});
+
+describe("calls", () => {
+  function openClient(opts: ClientOptions = {}) {
+    const c = newClient(opts);
+    c.client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    return { ...c, ws };
+  }
+
+  test("a request carries a fresh id and the reply resolves it", async () => {
+    const { client, ws } = openClient();
+    const p1 = client.call("add", { a: 1, b: 2 });
+    const p2 = client.call("add", { a: 3, b: 4 });
+    const [r1, r2] = ws.sentJSON();
+    assert.equal(ws.sent[0], `{"name":"add","message":{"a":1,"b":2},"isAmbiorix":true,"id":"${String(r1!.id)}"}`);
+    assert.equal(typeof r2!.id, "string");
+    assert.notEqual(r1!.id, r2!.id);
+    // Replies may come in any order; ids route them.
+    ws.receiveJSON({ name: "add", message: 7, isAmbiorix: true, replyTo: r2!.id });
+    ws.receiveJSON({ name: "add", message: 3, isAmbiorix: true, replyTo: r1!.id });
+    assert.deepEqual(await Promise.all([p1, p2]), [3, 7]);
+  });
+
+  test("an error reply rejects with the peer's code and text", async () => {
+    const { client, ws } = openClient();
+    const p = client.call("add", { a: "x" });
+    const id = ws.sentJSON()[0]!.id;
+    ws.receiveJSON({ name: "add", message: null, isAmbiorix: true, replyTo: id, error: { code: "invalid_argument", message: "a: want int" } });
+    await assert.rejects(p, (err: unknown) => {
+      assert.ok(err instanceof CallError);
+      assert.equal(err.code, "invalid_argument");
+      assert.equal(err.message, "a: want int");
+      return true;
+    });
+  });
+
+  test("a call times out, and its late reply is dropped", async () => {
+    const { client, ws, errors } = openClient();
+    const got: unknown[] = [];
+    client.onAny((n, m) => got.push([n, m]));
+    const started = Date.now();
+    await assert.rejects(client.call("slow", null, { timeout: 20 }), (err: unknown) => err instanceof CallError && err.code === "timeout");
+    assert.ok(Date.now() - started >= 15);
+    ws.receiveJSON({ name: "slow", message: 1, isAmbiorix: true, replyTo: ws.sentJSON()[0]!.id });
+    assert.deepEqual(got, []);
+    assert.deepEqual(errors, []);
+  });
+
+  test("the client's default timeout applies when the call sets none", async () => {
+    const { client } = openClient({ callTimeout: 10 });
+    await assert.rejects(client.call("slow"), (err: unknown) => err instanceof CallError && err.code === "timeout");
+  });
+
+  test("aborting the signal cancels the call", async () => {
+    const { client } = openClient();
+    const ac = new AbortController();
+    const p = client.call("slow", null, { signal: ac.signal });
+    ac.abort();
+    await assert.rejects(p, (err: unknown) => err instanceof CallError && err.code === "canceled");
+    const pre = new AbortController();
+    pre.abort();
+    await assert.rejects(client.call("slow", null, { signal: pre.signal }), (err: unknown) => err instanceof CallError && err.code === "canceled");
+  });
+
+  test("every pending call rejects with closed when the connection drops", async () => {
+    const { client, ws } = openClient();
+    const calls = [client.call("a"), client.call("b", 1, { timeout: Infinity })];
+    ws.drop();
+    for (const p of calls) {
+      await assert.rejects(p, (err: unknown) => err instanceof CallError && err.code === "closed");
+    }
+    assert.equal(client.status, "closed");
+  });
+
+  test("a call made before open is queued and answered after open; one that times out in the queue is never sent", async () => {
+    const { client } = newClient();
+    client.start();
+    const ws = FakeWebSocket.last();
+    const expired = client.call("gone", null, { timeout: 5 });
+    const p = client.call("add", { a: 1, b: 1 });
+    await assert.rejects(expired, (err: unknown) => err instanceof CallError && err.code === "timeout");
+    ws.open();
+    const sent = ws.sentJSON();
+    assert.deepEqual(sent.map((e) => e.name), ["add"]);
+    ws.receiveJSON({ name: "add", message: 2, isAmbiorix: true, replyTo: sent[0]!.id });
+    assert.equal(await p, 2);
+  });
+
+  test("a reply that fails its validator rejects with invalid_reply", async () => {
+    const { client, ws } = openClient();
+    client.setValidator("add", (v) => (typeof v === "number" ? undefined : ": want number"), "reply");
+    const p = client.call("add", { a: 1, b: 2 });
+    ws.receiveJSON({ name: "add", message: "3", isAmbiorix: true, replyTo: ws.sentJSON()[0]!.id });
+    await assert.rejects(p, (err: unknown) => err instanceof CallError && err.code === "invalid_reply" && err.message.includes("want number"));
+  });
+
+  test("calls on a client that is not started or was closed reject with closed", async () => {
+    const { client } = newClient();
+    await assert.rejects(client.call("x"), (err: unknown) => err instanceof CallError && err.code === "closed");
+    client.start();
+    const pending = client.call("x");
+    client.close();
+    await assert.rejects(pending, (err: unknown) => err instanceof CallError && err.code === "closed");
+  });
+});
+
+describe("calls from the server", () => {
+  function openClient(opts: ClientOptions = {}) {
+    const c = newClient(opts);
+    c.client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    return { ...c, ws };
+  }
+
+  test("handlers answer with a reply, an error code of their choosing, or internal", async () => {
+    const { client, ws } = openClient();
+    client.handle("double", (req) => (req as number) * 2);
+    client.handle("later", async (req) => {
+      await tick(1);
+      return { echoed: req };
+    });
+    client.handle("find", () => {
+      throw new CallError("not_found", "no such thing");
+    });
+    client.handle("crash", () => {
+      throw new TypeError("oops");
+    });
+    ws.receiveJSON({ name: "double", message: 21, isAmbiorix: true, id: "1" });
+    ws.receiveJSON({ name: "later", message: "x", isAmbiorix: true, id: "2" });
+    ws.receiveJSON({ name: "find", message: null, isAmbiorix: true, id: "3" });
+    ws.receiveJSON({ name: "crash", message: null, isAmbiorix: true, id: "4" });
+    ws.receiveJSON({ name: "nobody", message: null, isAmbiorix: true, id: "5" });
+    await waitFor(() => ws.sent.length === 5, 1000, "five replies");
+    const byId = new Map(ws.sentJSON().map((e) => [e.replyTo, e]));
+    assert.equal(ws.sent[0], '{"name":"double","message":42,"isAmbiorix":true,"replyTo":"1"}');
+    assert.deepEqual(byId.get("2"), { name: "later", message: { echoed: "x" }, isAmbiorix: true, replyTo: "2" });
+    assert.deepEqual(byId.get("3"), { name: "find", message: null, isAmbiorix: true, replyTo: "3", error: { code: "not_found", message: "no such thing" } });
+    assert.deepEqual(byId.get("4"), { name: "crash", message: null, isAmbiorix: true, replyTo: "4", error: { code: "internal", message: "oops" } });
+    assert.equal((byId.get("5")!.error as { code: string }).code, "unimplemented");
+  });
+
+  test("a request that fails its validator is answered invalid_argument without calling the handler", async () => {
+    const { client, ws } = openClient();
+    let ran = 0;
+    client.handle("double", (req) => {
+      ran++;
+      return req;
+    });
+    client.setValidator("double", (v) => (typeof v === "number" ? undefined : ": want number"), "request");
+    ws.receiveJSON({ name: "double", message: "21", isAmbiorix: true, id: "9" });
+    await waitFor(() => ws.sent.length === 1, 1000, "a reply");
+    assert.deepEqual(ws.sentJSON()[0], {
+      name: "double",
+      message: null,
+      isAmbiorix: true,
+      replyTo: "9",
+      error: { code: "invalid_argument", message: ": want number" },
+    });
+    assert.equal(ran, 0);
+  });
+
+  test("a reply that cannot be serialised still answers, with internal", async () => {
+    const { client, ws } = openClient();
+    client.handle("big", () => 10n);
+    ws.receiveJSON({ name: "big", message: null, isAmbiorix: true, id: "1" });
+    await waitFor(() => ws.sent.length === 1, 1000, "a reply");
+    assert.equal((ws.sentJSON()[0]!.error as { code: string }).code, "internal");
+  });
+});
+
+describe("status, hooks and reconnect", () => {
+  test("backoff grows by factor, is capped, and jitter only shortens it", () => {
+    const o = { initialDelay: 100, factor: 2, maxDelay: 1000, jitter: 0.5 };
+    assert.deepEqual([0, 1, 2, 3, 4, 10].map((n) => backoffDelay(n, o, () => 0)), [100, 200, 400, 800, 1000, 1000]);
+    assert.equal(backoffDelay(2, o, () => 1), 200);
+    for (let i = 0; i < 50; i++) {
+      const d = backoffDelay(3, o);
+      assert.ok(d >= 400 && d <= 800, `delay ${d} outside [400, 800]`);
+    }
+    assert.equal(backoffDelay(0, { initialDelay: 100, jitter: 0 }, () => 1), 100);
+    assert.equal(backoffDelay(0, {}, () => 0), 500, "default initial delay");
+  });
+
+  test("after a drop it reconnects, flushes what was queued meanwhile and calls the hooks", async () => {
+    const { client, errors } = newClient({ reconnect: { initialDelay: 1, jitter: 0 } });
+    const events: string[] = [];
+    client.onopen = () => events.push("open");
+    client.onclose = (info) => events.push(`close ${info.code} ${String(info.reconnecting)}`);
+    client.start();
+    const first = FakeWebSocket.last();
+    first.open();
+    first.drop(1001, "going away");
+    assert.equal(client.status, "connecting");
+    assert.equal(client.send("queued", 1), true);
+    await waitFor(() => FakeWebSocket.instances.length === 2, 1000, "a second socket");
+    const second = FakeWebSocket.last();
+    assert.equal(second.url, URL);
+    second.open();
+    assert.equal(client.status, "open");
+    assert.deepEqual(second.sentJSON(), [{ name: "queued", message: 1, isAmbiorix: true }]);
+    assert.deepEqual(events, ["open", "close 1001 true", "open"]);
+    assert.equal(errors.length, 1, "the socket error is reported once");
+  });
+
+  test("failed attempts back off and give up after maxAttempts", async () => {
+    const { client } = newClient({ reconnect: { initialDelay: 1, jitter: 0, maxAttempts: 2 } });
+    const closes: boolean[] = [];
+    client.onclose = (info) => closes.push(info.reconnecting);
+    client.start();
+    FakeWebSocket.last().drop();
+    await waitFor(() => FakeWebSocket.instances.length === 2, 1000, "retry 1");
+    FakeWebSocket.last().drop();
+    await waitFor(() => FakeWebSocket.instances.length === 3, 1000, "retry 2");
+    FakeWebSocket.last().drop();
+    await tick(20);
+    assert.equal(FakeWebSocket.instances.length, 3);
+    assert.equal(client.status, "closed");
+    assert.deepEqual(closes, [true, true, false]);
+    assert.equal(client.send("x", 1), false);
+  });
+
+  test("with reconnect off a drop is final", async () => {
+    const { client } = newClient({ reconnect: false });
+    client.start();
+    FakeWebSocket.last().open();
+    FakeWebSocket.last().drop();
+    await tick(10);
+    assert.equal(client.status, "closed");
+    assert.equal(FakeWebSocket.instances.length, 1);
+  });
+
+  test("close() closes with 1000, stops reconnecting and refuses sends; start() connects again", async () => {
+    const { client } = newClient({ reconnect: { initialDelay: 1 } });
+    const closes: number[] = [];
+    client.onclose = (info) => closes.push(info.code);
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    client.close();
+    assert.equal(client.status, "closed");
+    assert.deepEqual(ws.closedWith, { code: 1000, reason: "" });
+    assert.deepEqual(closes, [1000]);
+    assert.equal(client.send("x", 1), false);
+    await tick(10);
+    assert.equal(FakeWebSocket.instances.length, 1);
+    client.start();
+    assert.equal(client.status, "connecting");
+    FakeWebSocket.last().open();
+    assert.equal(FakeWebSocket.instances.length, 2);
+    assert.equal(client.status, "open");
+  });
+
+  test("the default URL follows the page like ambiorix.js", () => {
+    const g = globalThis as { location?: unknown };
+    assert.throws(() => defaultURL(), /options\.url/);
+    try {
+      g.location = { protocol: "https:", host: "example.test:8443" };
+      assert.equal(defaultURL(), "wss://example.test:8443/");
+      g.location = { protocol: "http:", host: "127.0.0.1:3000" };
+      assert.equal(defaultURL(), "ws://127.0.0.1:3000/");
+      const client = new Client({ WebSocket: FakeWebSocket });
+      client.start();
+      assert.equal(FakeWebSocket.last().url, "ws://127.0.0.1:3000/");
+      client.close();
+    } finally {
+      delete g.location;
+    }
+  });
+
+  test("without a URL or WebSocket class start() reports the problem and the client is closed", () => {
+    const { client, errors } = newClient({ url: undefined as unknown as string });
+    const c2 = new Client({ url: URL, WebSocket: undefined as unknown as typeof FakeWebSocket });
+    const e2: Error[] = [];
+    c2.onerror = (e) => e2.push(e);
+    client.start();
+    assert.equal(client.status, "closed");
+    assert.match(errors[0]!.message, /options\.url/);
+    const saved = (globalThis as { WebSocket?: unknown }).WebSocket;
+    try {
+      delete (globalThis as { WebSocket?: unknown }).WebSocket;
+      c2.start();
+    } finally {
+      (globalThis as { WebSocket?: unknown }).WebSocket = saved;
+    }
+    assert.equal(c2.status, "closed");
+    assert.match(e2[0]!.message, /WebSocket/);
+  });
+});

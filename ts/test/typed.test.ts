@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { afterEach, test } from "node:test";
+
+import { CallError } from "../src/client.js";
+import { createTypedClient, type Descriptor, type TypedClient } from "../src/typed.js";
+import { FakeWebSocket, waitFor } from "./fake.js";
+
+// What ambigen would generate for a small schema, written by hand.
+type Update = { count: number };
+type Messages = {
+  clientToServer: { chat: string; greeting: string };
+  serverToClient: { chat: string; update: Update };
+  clientCalls: { add: { request: { a: number; b: number }; reply: number } };
+  serverCalls: { confirm: { request: string; reply: boolean } };
+};
+
+const isNumber = (v: unknown) => (typeof v === "number" ? undefined : ": want number");
+const descriptor: Descriptor = {
+  clientToServer: ["chat", "greeting"],
+  serverToClient: ["chat", "update"],
+  clientCalls: ["add"],
+  serverCalls: ["confirm"],
+  validators: {
+    message: {
+      chat: (v) => (typeof v === "string" ? undefined : ": want string"),
+      update: (v) => (typeof v === "object" && v !== null && typeof (v as Update).count === "number" ? undefined : "count: want number"),
+    },
+    reply: { add: isNumber },
+    request: { confirm: (v) => (typeof v === "string" ? undefined : ": want string") },
+  },
+};
+
+afterEach(() => FakeWebSocket.reset());
+
+test("the typed client routes each name through the core with its validators", async () => {
+  const api = createTypedClient<Messages>(descriptor, { url: "ws://fake.test/", WebSocket: FakeWebSocket, reconnect: false });
+  const errors: Error[] = [];
+  api.client.onerror = (e) => errors.push(e);
+  const got: unknown[] = [];
+  api.on.chat((msg) => got.push(msg.toUpperCase()));
+  api.on.update((msg) => got.push(msg.count + 1));
+  api.handle.confirm((req) => req === "yes");
+  assert.equal(api.status, "connecting");
+  api.send.chat("hi");
+
+  const ws = FakeWebSocket.last();
+  ws.open();
+  assert.equal(api.status, "open");
+  assert.equal(ws.sent[0], '{"name":"chat","message":"hi","isAmbiorix":true}');
+
+  ws.receiveJSON({ name: "chat", message: "hello", isAmbiorix: true });
+  ws.receiveJSON({ name: "update", message: { count: 41 }, isAmbiorix: true });
+  ws.receiveJSON({ name: "update", message: { count: "41" }, isAmbiorix: true });
+  assert.deepEqual(got, ["HELLO", 42]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0]!.message, /update.*count: want number/);
+
+  const sum = api.call.add({ a: 1, b: 2 }, { timeout: 1000 });
+  const req = ws.sentJSON()[1]!;
+  assert.deepEqual(req.message, { a: 1, b: 2 });
+  ws.receiveJSON({ name: "add", message: 3, isAmbiorix: true, replyTo: req.id });
+  const n: number = await sum;
+  assert.equal(n, 3);
+
+  const bad = api.call.add({ a: 1, b: 2 });
+  ws.receiveJSON({ name: "add", message: "3", isAmbiorix: true, replyTo: ws.sentJSON()[2]!.id });
+  await assert.rejects(bad, (e: unknown) => e instanceof CallError && e.code === "invalid_reply");
+
+  ws.receiveJSON({ name: "confirm", message: "yes", isAmbiorix: true, id: "s1" });
+  ws.receiveJSON({ name: "confirm", message: 1, isAmbiorix: true, id: "s2" });
+  await waitFor(() => ws.sent.length === 5, 1000, "two replies");
+  assert.equal(ws.sent[3], '{"name":"confirm","message":true,"isAmbiorix":true,"replyTo":"s1"}');
+  assert.equal((ws.sentJSON()[4]!.error as { code: string }).code, "invalid_argument");
+
+  // Only the schema's names exist at run time too.
+  assert.deepEqual(Object.keys(api.send), ["chat", "greeting"]);
+  assert.deepEqual(Object.keys(api.on), ["chat", "update"]);
+  assert.equal((api.send as Record<string, unknown>).update, undefined);
+
+  api.close();
+  assert.equal(api.status, "closed");
+});
+
+// Never called: it exists so that tsc proves wrong payloads and names do not compile.
+export function typeChecks(api: TypedClient<Messages>): void {
+  api.send.chat("fine");
+  // @ts-expect-error chat carries a string
+  api.send.chat(42);
+  // @ts-expect-error update goes from the server to the client
+  api.send.update({ count: 1 });
+  // @ts-expect-error a is a number
+  void api.call.add({ a: "1", b: 2 });
+  // @ts-expect-error b is missing
+  void api.call.add({ a: 1 });
+  // @ts-expect-error the reply is a number, not a string
+  const s: Promise<string> = api.call.add({ a: 1, b: 2 });
+  void s;
+  // @ts-expect-error msg is an Update, which has no text
+  api.on.update((msg) => msg.text);
+  // @ts-expect-error confirm replies with a boolean
+  api.handle.confirm(() => "yes");
+  api.handle.confirm(async (req) => req.length > 0);
+  // @ts-expect-error status is read-only
+  api.status = "open";
+}
