@@ -1,0 +1,116 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Client is a Go peer of an Ambiorix server (this project's or R's). It
+// speaks the same envelope with the same handler, send and call API as the
+// server side: register handlers, then Dial; nothing that arrives after Dial
+// returns is lost. All methods are safe for concurrent use.
+type Client struct {
+	ep     *endpoint
+	dialer *websocket.Dialer
+	header http.Header
+
+	mu   sync.Mutex
+	conn *Conn
+}
+
+// NewClient returns a client that is not connected yet.
+func NewClient(opts ClientOptions) *Client {
+	cfg := newConfig(opts.ReadLimit, opts.SendQueue, opts.WriteTimeout, opts.PingInterval, opts.PongTimeout)
+	cfg.strict = opts.Strict
+	cfg.logger = opts.Logger
+	cfg.onError = opts.OnError
+	cfg.onDisconnect = opts.OnDisconnect
+	d := opts.Dialer
+	if d == nil {
+		d = &websocket.Dialer{
+			Proxy:            http.ProxyFromEnvironment,
+			HandshakeTimeout: 45 * time.Second,
+			ReadBufferSize:   DefaultReadBufferSize,
+			WriteBufferSize:  DefaultWriteBufferSize,
+			WriteBufferPool:  writeBufferPool(DefaultWriteBufferSize),
+		}
+	}
+	return &Client{ep: &endpoint{cfg: cfg}, dialer: d, header: opts.Header}
+}
+
+// Dial connects a new client to url (ws:// or wss://).
+func Dial(ctx context.Context, url string, opts ClientOptions) (*Client, error) {
+	c := NewClient(opts)
+	if err := c.Dial(ctx, url); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Dial connects c to url. A client whose connection has closed may dial
+// again; dialling while connected is an error.
+func (c *Client) Dial(ctx context.Context, url string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.conn != nil {
+		select {
+		case <-c.conn.Done():
+		default:
+			return errors.New("ambigen: client is already connected")
+		}
+	}
+	ws, resp, err := c.dialer.DialContext(ctx, url, c.header)
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("ambigen: dial %s: %w (HTTP %s)", url, err, resp.Status)
+		}
+		return fmt.Errorf("ambigen: dial %s: %w", url, err)
+	}
+	conn := newConn(c.ep, ws, nil, context.Background())
+	c.conn = conn
+	go conn.writeLoop()
+	go conn.readLoop()
+	return nil
+}
+
+// Handle registers h for messages named name.
+func (c *Client) Handle(name string, h Handler) error {
+	return c.ep.register(name, route{handle: h})
+}
+
+// HandleCall registers h for calls the server makes.
+func (c *Client) HandleCall(name string, h CallHandler) error {
+	return c.ep.register(name, route{call: h})
+}
+
+// Conn is the current connection, or nil before Dial. Sends and calls on
+// a nil *Conn fail with an error matching ErrClosed.
+func (c *Client) Conn() *Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn
+}
+
+// Close performs the close handshake (1000) and waits until the
+// connection is down. Closing a client that is not connected is a no-op.
+func (c *Client) Close() error {
+	conn := c.Conn()
+	if conn == nil {
+		return nil
+	}
+	_ = conn.Close(websocket.CloseNormalClosure, "")
+	<-conn.Done()
+	return nil
+}
+
+// Stats returns the client's counters, summed over its connections.
+func (c *Client) Stats() Stats { return c.ep.stats.snapshot() }

@@ -1,0 +1,487 @@
+package runtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/go-faster/jx"
+	"github.com/gorilla/websocket"
+)
+
+// Conn is one live connection, on the server or the client side.
+//
+// Send, Call, Close and the accessors are safe to call from any goroutine,
+// handlers included; none of them blocks on the network. Messages of one
+// Conn are handled one at a time, in arrival order, on its reader
+// goroutine: a handler that blocks delays the next message of that
+// connection only, and should watch ctx, which ends when the connection
+// closes.
+type Conn struct {
+	id       uint64
+	ws       *websocket.Conn
+	ep       *endpoint
+	identity any
+	ctx      context.Context
+	cancel   context.CancelFunc
+
+	mu          sync.Mutex
+	state       connState
+	queue       [][]byte // frames waiting for the writer, at most cfg.sendQueue
+	closeCode   int      // the close frame the writer sends once closing
+	closeReason string
+	cause       error                      // why the connection closed, once known
+	pending     map[string]chan callResult // calls we made, by id
+	nextCall    uint64
+
+	wake       chan struct{} // capacity 1: "the queue or the state changed"
+	stop       chan struct{} // closed when the reader has finished
+	writerDone chan struct{}
+	done       chan struct{}
+}
+
+type connState uint8
+
+const (
+	stateOpen    connState = iota
+	stateClosing           // a close frame is queued; nothing more is sent or handled
+	stateClosed
+)
+
+func newConn(ep *endpoint, ws *websocket.Conn, identity any, parent context.Context) *Conn {
+	ctx, cancel := context.WithCancel(parent)
+	c := &Conn{
+		id:         connIDs.Add(1),
+		ws:         ws,
+		ep:         ep,
+		identity:   identity,
+		ctx:        ctx,
+		cancel:     cancel,
+		wake:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	// The read limit is enforced by the reader itself so that an oversize
+	// message can be skipped without losing the connection; gorilla's own
+	// limit would always close it.
+	ws.SetReadLimit(0)
+	if ep.cfg.pongTimeout > 0 {
+		_ = ws.SetReadDeadline(time.Now().Add(ep.cfg.pongTimeout))
+		ws.SetPongHandler(func(string) error {
+			return ws.SetReadDeadline(time.Now().Add(ep.cfg.pongTimeout))
+		})
+	}
+	ep.stats.connections.Add(1)
+	ep.stats.active.Add(1)
+	return c
+}
+
+// ID is unique among the connections of a process.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Identity is what Options.Authenticate attached, or nil.
+func (c *Conn) Identity() any { return c.identity }
+
+// Context is canceled when the connection closes (or, on a server, when
+// Shutdown begins).
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Done is closed once the connection is closed and its writer has stopped.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Send is the untyped ws$send: v is encoded as encoding/json would, without
+// HTML escaping; a json.RawMessage is sent as it is. It never blocks.
+func (c *Conn) Send(name string, v any) error {
+	if c == nil {
+		return errNotConnected
+	}
+	if raw, ok := v.(json.RawMessage); ok {
+		return c.enqueue(encodeRawFrame(name, raw, "", "", nil))
+	}
+	return c.enqueue(encodeFrame(name, Any, v, "", ""))
+}
+
+// Close starts the close handshake with code and reason: frames already
+// queued are written first, then the close frame; the connection is torn
+// down when the peer answers or after the write timeout. It returns
+// ErrClosed if the connection is already closing.
+func (c *Conn) Close(code int, reason string) error {
+	if c == nil {
+		return errNotConnected
+	}
+	return c.closeWith(code, reason, nil, false)
+}
+
+// errNotConnected is returned for a Client that has not dialled; it
+// matches ErrClosed for callers that branch on it.
+var errNotConnected error = &wrapErr{msg: "ambigen: not connected", err: ErrClosed}
+
+type wrapErr struct {
+	msg string
+	err error
+}
+
+func (e *wrapErr) Error() string { return e.msg }
+func (e *wrapErr) Unwrap() error { return e.err }
+
+// closeWith moves an open connection to closing. dropQueue discards frames
+// not yet written (the slow-consumer case, where they cannot be written).
+func (c *Conn) closeWith(code int, reason string, cause error, dropQueue bool) error {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.state = stateClosing
+	c.closeCode, c.closeReason = code, reason
+	if cause != nil {
+		c.cause = cause
+	}
+	if dropQueue {
+		clear(c.queue)
+		c.queue = c.queue[:0]
+	}
+	c.mu.Unlock()
+	c.signal()
+	return nil
+}
+
+func (c *Conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueue hands a complete frame to the writer. It never blocks: a full
+// queue applies the slow-consumer policy.
+func (c *Conn) enqueue(frame []byte) error {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	if len(c.queue) >= c.ep.cfg.sendQueue {
+		c.mu.Unlock()
+		if c.closeWith(websocket.ClosePolicyViolation, "slow consumer", ErrSlowConsumer, true) == nil {
+			c.ep.stats.slow.Add(1)
+			if l := c.ep.cfg.logger; l != nil {
+				l.Warn("ambigen: slow consumer closed", "conn", c.id, "queue", c.ep.cfg.sendQueue)
+			}
+		}
+		return ErrSlowConsumer
+	}
+	c.queue = append(c.queue, frame)
+	c.mu.Unlock()
+	c.signal()
+	return nil
+}
+
+// abort tears the socket down without a handshake; the reader then fails
+// and finishes the connection.
+func (c *Conn) abort() {
+	c.cancel()
+	_ = c.ws.NetConn().Close()
+}
+
+// keepQueueCap is the largest queue backing array kept across batches;
+// larger ones are dropped so that an idle connection holds little memory.
+const keepQueueCap = 16
+
+// writeLoop owns every write on the socket except the control frames
+// gorilla answers itself (pong, close echo), which its WriteControl makes
+// safe to interleave.
+func (c *Conn) writeLoop() {
+	defer close(c.writerDone)
+	cfg := &c.ep.cfg
+	var tick <-chan time.Time
+	if cfg.pingInterval > 0 {
+		t := time.NewTicker(cfg.pingInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	var spare [][]byte
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-tick:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
+				c.abort()
+				return
+			}
+		case <-c.wake:
+			c.mu.Lock()
+			batch := c.queue
+			c.queue = spare
+			spare = nil
+			state, code, reason := c.state, c.closeCode, c.closeReason
+			c.mu.Unlock()
+			for i, f := range batch {
+				_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
+				if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+					c.abort()
+					return
+				}
+				c.ep.stats.out.Add(1)
+				batch[i] = nil
+			}
+			if cap(batch) <= keepQueueCap {
+				spare = batch[:0]
+			}
+			if state == stateClosing {
+				c.mu.Lock()
+				// Frames queued before the close was decided are written
+				// first; a woken writer may still find some.
+				rest := c.queue
+				c.queue = nil
+				c.mu.Unlock()
+				for _, f := range rest {
+					_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
+					if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+						c.abort()
+						return
+					}
+					c.ep.stats.out.Add(1)
+				}
+				msg := websocket.FormatCloseMessage(code, reason)
+				if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.writeTimeout)); err != nil {
+					c.abort()
+					return
+				}
+				// Wait for the peer's close frame, which ends the reader.
+				t := time.NewTimer(cfg.writeTimeout)
+				select {
+				case <-c.stop:
+				case <-t.C:
+					c.abort()
+				}
+				t.Stop()
+				return
+			}
+		}
+	}
+}
+
+// Frame buffers are pooled: a connection holds one only while it reads and
+// handles a message. Buffers that grew past maxPooledFrame are let go.
+const maxPooledFrame = 64 << 10
+
+var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readLoop reads and dispatches messages until the connection fails or
+// closes, then finishes it. It runs on the goroutine that owns the
+// connection (the HTTP handler's, on a server).
+func (c *Conn) readLoop() {
+	cfg := &c.ep.cfg
+	var err error
+	for {
+		var mt int
+		var r io.Reader
+		mt, r, err = c.ws.NextReader()
+		if err != nil {
+			break
+		}
+		c.ep.stats.in.Add(1)
+		buf := framePool.Get().(*bytes.Buffer)
+		buf.Reset()
+		var n int64
+		n, err = buf.ReadFrom(io.LimitReader(r, cfg.readLimit+1))
+		if err != nil {
+			framePool.Put(buf)
+			break
+		}
+		switch {
+		case c.closing():
+			// After our close frame nothing more is handled; gorilla skips
+			// the rest of the message at the next NextReader.
+		case n > cfg.readLimit:
+			c.reject(KindTooBig, "", errTooBig(cfg.readLimit))
+		default:
+			c.dispatch(mt, buf.Bytes())
+		}
+		if buf.Cap() <= maxPooledFrame {
+			framePool.Put(buf)
+		}
+		if cfg.pongTimeout > 0 {
+			// Any traffic shows the peer is alive; this also keeps a long
+			// handler from counting against the pong deadline.
+			_ = c.ws.SetReadDeadline(time.Now().Add(cfg.pongTimeout))
+		}
+	}
+	c.finish(err)
+}
+
+type tooBigError struct{ limit int64 }
+
+func (e tooBigError) Error() string {
+	return "message exceeds the read limit of " + itoa(e.limit) + " bytes"
+}
+
+func errTooBig(limit int64) error { return tooBigError{limit} }
+
+func (c *Conn) closing() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state != stateOpen
+}
+
+// finish runs once, on the reader goroutine, after the socket failed or
+// the close handshake ended.
+func (c *Conn) finish(readErr error) {
+	c.mu.Lock()
+	c.state = stateClosed
+	if c.cause == nil {
+		c.cause = readErr
+	}
+	cause := c.cause
+	pending := c.pending
+	c.pending = nil
+	c.queue = nil
+	c.mu.Unlock()
+
+	c.cancel()
+	if c.ep.leave != nil {
+		c.ep.leave(c)
+	}
+	close(c.stop)
+	_ = c.ws.NetConn().Close()
+	<-c.writerDone
+	for _, ch := range pending {
+		ch <- callResult{err: ErrClosed}
+	}
+	c.ep.stats.active.Add(^uint64(0))
+	c.ep.debug("ambigen: connection closed", "conn", c.id, "cause", cause)
+	if fn := c.ep.cfg.onDisconnect; fn != nil {
+		fn(c, cause)
+	}
+	close(c.done)
+}
+
+var decoders = sync.Pool{New: func() any { return new(jx.Decoder) }}
+
+// dispatch handles one complete frame.
+func (c *Conn) dispatch(messageType int, frame []byte) {
+	if messageType != websocket.TextMessage {
+		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
+		return
+	}
+	d := decoders.Get().(*jx.Decoder)
+	var env envelope
+	kind, err := parseEnvelope(d, frame, &env)
+	d.ResetBytes(nil)
+	decoders.Put(d)
+	if err != nil {
+		c.reject(kind, "", err)
+		return
+	}
+	if !env.flagged {
+		c.ep.stats.ignored.Add(1)
+		c.ep.debug("ambigen: ignored message without isAmbiorix: true", "conn", c.id)
+		return
+	}
+	if env.nameKind != jx.String {
+		what := "missing"
+		if env.nameKind != jx.Invalid {
+			what = "a JSON " + env.nameKind.String() + ", not a string"
+		}
+		c.reject(KindBadName, "", errors.New("name is "+what))
+		return
+	}
+	if env.hasReplyTo {
+		c.deliverReply(&env)
+		return
+	}
+	r, ok := c.ep.lookup(env.name)
+	switch {
+	case ok && r.call != nil && env.hasID:
+		c.serveCall(r, &env)
+	case ok && r.handle != nil:
+		c.serveMessage(r, env.message)
+	case ok && r.call != nil:
+		// A call sent without an id cannot be answered.
+		c.reject(KindPayload, r.name, &PayloadError{Err: errors.New(`call without an "id"`)})
+	case env.hasID:
+		c.ep.stats.calls.Add(1)
+		c.ep.stats.callErrors.Add(1)
+		c.sendError(string(env.name), string(env.id), &CallError{Code: CodeUnimplemented, Message: "no handler for " + quote(env.name)})
+	default:
+		c.ep.stats.ignored.Add(1)
+		c.ep.debug("ambigen: ignored message with no handler", "conn", c.id, "name", string(env.name))
+	}
+}
+
+func (c *Conn) serveMessage(r route, payload []byte) {
+	err := c.protect(func() error { return r.handle(c.ctx, c, payload) })
+	if err == nil {
+		return
+	}
+	var me *MessageError
+	switch {
+	case errors.As(err, &me):
+		if me.Name == "" {
+			me.Name = r.name
+		}
+		c.report(me)
+	case isPanic(err):
+		c.reject(KindPanic, r.name, err)
+	case isPayload(err):
+		c.reject(KindPayload, r.name, err)
+	default:
+		c.reject(KindHandler, r.name, err)
+	}
+}
+
+// protect runs fn, turning a panic into a *PanicError.
+func (c *Conn) protect(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v}
+		}
+	}()
+	return fn()
+}
+
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
+}
+
+func isPayload(err error) bool {
+	var pe *PayloadError
+	return errors.As(err, &pe)
+}
+
+// reject reports bad input or a failed handler: counter, hook, rate-limited
+// Warn, and in strict mode the close code for the kind.
+func (c *Conn) reject(kind ErrorKind, name string, err error) {
+	c.report(&MessageError{Kind: kind, Name: name, Err: err})
+}
+
+func (c *Conn) report(me *MessageError) {
+	c.ep.stats.rejected.Add(1)
+	if fn := c.ep.cfg.onError; fn != nil {
+		fn(c, me)
+	}
+	c.ep.warn(c, me)
+	if c.ep.cfg.strict {
+		_ = c.closeWith(me.Kind.CloseCode(), me.Kind.String(), me, false)
+	}
+}
+
+func quote(b []byte) string {
+	w := jx.Writer{}
+	w.ByteStr(b)
+	return string(w.Buf)
+}
+
+func itoa(n int64) string {
+	w := jx.Writer{}
+	w.Int64(n)
+	return string(w.Buf)
+}

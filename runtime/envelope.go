@@ -1,0 +1,214 @@
+package runtime
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"unicode/utf8"
+
+	"github.com/go-faster/jx"
+)
+
+// envelope is one parsed frame. Its byte slices point into the frame (or,
+// for strings with escapes, into fresh memory) and are valid only as long as
+// the frame is: the reader recycles frame buffers once dispatch returns.
+type envelope struct {
+	name    []byte // the "name" string, unescaped
+	message []byte // raw JSON of "message"; nil when absent (read as null)
+	flagged bool   // "isAmbiorix" is JSON true
+
+	nameKind jx.Type // JSON type of "name"; jx.Invalid when absent
+
+	id, replyTo       []byte // part C keys, set only when they are strings
+	hasID, hasReplyTo bool
+	errorRaw          []byte // raw JSON of "error" on a reply
+}
+
+// Bits for the keys seen so far: the first occurrence of a key wins, as in
+// the reference implementation, and later duplicates are skipped.
+const (
+	seenName = 1 << iota
+	seenMessage
+	seenFlag
+	seenID
+	seenReplyTo
+	seenError
+)
+
+var errTrailing = errors.New("unexpected data after the JSON value")
+
+// parseEnvelope reads one text frame. It reports what was wrong as an
+// ErrorKind (KindInvalidUTF8, KindMalformed or KindNotObject) and a
+// description; it does not judge the flag or the name, which the caller
+// does, because an unflagged frame is ignored whatever its name.
+func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error) {
+	*env = envelope{}
+	if !utf8.Valid(frame) {
+		return KindInvalidUTF8, errors.New("text frame is not valid UTF-8")
+	}
+	d.ResetBytes(frame)
+	switch t := d.Next(); t {
+	case jx.Object:
+	case jx.Invalid:
+		if len(bytes.TrimSpace(frame)) == 0 {
+			return KindMalformed, errors.New("empty frame")
+		}
+		return KindMalformed, errors.New("not JSON")
+	default:
+		// Validate the value so that "[1," is reported as malformed rather
+		// than as a well-formed non-object.
+		if err := d.Skip(); err != nil {
+			return KindMalformed, err
+		}
+		if err := expectEOF(d); err != nil {
+			return KindMalformed, err
+		}
+		return KindNotObject, errors.New("top-level JSON " + t.String() + " is not an object")
+	}
+	var seen uint
+	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+		var bit uint
+		switch string(key) {
+		case "name":
+			bit = seenName
+		case "message":
+			bit = seenMessage
+		case "isAmbiorix":
+			bit = seenFlag
+		case "id":
+			bit = seenID
+		case "replyTo":
+			bit = seenReplyTo
+		case "error":
+			bit = seenError
+		default:
+			return d.Skip()
+		}
+		if seen&bit != 0 {
+			return d.Skip()
+		}
+		seen |= bit
+		switch bit {
+		case seenName:
+			env.nameKind = d.Next()
+			if env.nameKind != jx.String {
+				return d.Skip()
+			}
+			s, err := rawString(d)
+			env.name = s
+			return err
+		case seenMessage:
+			raw, err := d.Raw()
+			env.message = raw
+			return err
+		case seenFlag:
+			if d.Next() != jx.Bool {
+				return d.Skip()
+			}
+			v, err := d.Bool()
+			env.flagged = v
+			return err
+		case seenID, seenReplyTo:
+			if d.Next() != jx.String {
+				return d.Skip()
+			}
+			s, err := rawString(d)
+			if bit == seenID {
+				env.id, env.hasID = s, err == nil
+			} else {
+				env.replyTo, env.hasReplyTo = s, err == nil
+			}
+			return err
+		default: // seenError
+			raw, err := d.Raw()
+			env.errorRaw = raw
+			return err
+		}
+	})
+	if err != nil {
+		return KindMalformed, err
+	}
+	if err := expectEOF(d); err != nil {
+		return KindMalformed, err
+	}
+	return 0, nil
+}
+
+// rawString reads a JSON string without copying when it has no escapes (the
+// common case): the result then points into the frame, which outlives the
+// parse, unlike jx's StrBytes buffer.
+func rawString(d *jx.Decoder) ([]byte, error) {
+	raw, err := d.Raw()
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1], nil
+	}
+	return jx.DecodeBytes(raw).StrAppend(nil)
+}
+
+func expectEOF(d *jx.Decoder) error {
+	if d.Next() != jx.Invalid {
+		return errTrailing
+	}
+	// Next reports Invalid both at the end and on garbage; Skip tells them apart.
+	if err := d.Skip(); err != io.EOF {
+		return errTrailing
+	}
+	return nil
+}
+
+// envelopeHead writes `{"name":<name>,"message":` so that the payload can
+// follow directly.
+func envelopeHead(w *jx.Writer, name string) {
+	w.RawStr(`{"name":`)
+	w.Str(name)
+	w.RawStr(`,"message":`)
+}
+
+// envelopeTail closes an envelope begun by envelopeHead, adding the part C
+// keys that are set.
+func envelopeTail(w *jx.Writer, id, replyTo string, cerr *CallError) {
+	w.RawStr(`,"isAmbiorix":true`)
+	if id != "" {
+		w.RawStr(`,"id":`)
+		w.Str(id)
+	}
+	if replyTo != "" {
+		w.RawStr(`,"replyTo":`)
+		w.Str(replyTo)
+	}
+	if cerr != nil {
+		w.RawStr(`,"error":{"code":`)
+		w.Str(cerr.Code)
+		w.RawStr(`,"message":`)
+		w.Str(cerr.Message)
+		w.RawStr(`}`)
+	}
+	w.RawStr(`}`)
+}
+
+// encodeFrame returns the complete envelope for name and v, in a fresh slice
+// that the send queue may own (a broadcast shares it between connections).
+func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) []byte {
+	w := jx.Writer{Buf: make([]byte, 0, 64+len(name))}
+	envelopeHead(&w, name)
+	codec.Encode(&w, v)
+	envelopeTail(&w, id, replyTo, nil)
+	return w.Buf
+}
+
+// encodeRawFrame is encodeFrame for a payload that is already JSON; an
+// empty payload is written as null.
+func encodeRawFrame(name string, payload []byte, id, replyTo string, cerr *CallError) []byte {
+	w := jx.Writer{Buf: make([]byte, 0, 64+len(name)+len(payload))}
+	envelopeHead(&w, name)
+	if len(payload) == 0 {
+		w.Null()
+	} else {
+		w.Raw(payload)
+	}
+	envelopeTail(&w, id, replyTo, cerr)
+	return w.Buf
+}

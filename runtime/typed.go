@@ -1,0 +1,83 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+)
+
+// Handler handles one fire-and-forget message. payload is the raw JSON of
+// the envelope's "message" (nil when absent); it is valid only until the
+// handler returns, so copy what must outlive it. A returned error goes to
+// the error hook as a *MessageError; it never closes the connection unless
+// Strict.
+type Handler func(ctx context.Context, c *Conn, payload json.RawMessage) error
+
+// CallHandler handles one call (PROTOCOL.md part C). It returns the reply's
+// JSON encoding, or an error: a *CallError chooses the code, a
+// *PayloadError becomes "invalid_argument", anything else "internal".
+// payload is valid only until the handler returns.
+type CallHandler func(ctx context.Context, c *Conn, payload json.RawMessage) (reply []byte, err error)
+
+// Registrar is what both *Server and *Client offer to register handlers on.
+// Registering a name twice (as a handler or a call handler) returns an
+// error wrapping ErrDuplicateHandler. Registration is safe at any time,
+// also while connections are running.
+type Registrar interface {
+	Handle(name string, h Handler) error
+	HandleCall(name string, h CallHandler) error
+}
+
+var (
+	_ Registrar    = (*Server)(nil)
+	_ Registrar    = (*Client)(nil)
+	_ http.Handler = (*Server)(nil)
+)
+
+// On registers a typed handler for fire-and-forget messages named name.
+// A payload that does not decode never reaches fn: it goes to the error hook
+// as a *MessageError (KindPayload) wrapping a *PayloadError.
+func On[T any](r Registrar, name string, codec Codec[T], fn func(ctx context.Context, c *Conn, msg T)) error {
+	return r.Handle(name, func(ctx context.Context, c *Conn, payload json.RawMessage) error {
+		v, err := DecodePayload(codec, payload)
+		if err != nil {
+			return err
+		}
+		fn(ctx, c, v)
+		return nil
+	})
+}
+
+// OnCall registers a typed call handler. A request that does not decode is
+// answered with an error reply, code "invalid_argument", without calling fn.
+func OnCall[Req, Resp any](r Registrar, name string, req Codec[Req], resp Codec[Resp], fn func(ctx context.Context, c *Conn, req Req) (Resp, error)) error {
+	return r.HandleCall(name, func(ctx context.Context, c *Conn, payload json.RawMessage) ([]byte, error) {
+		v, err := DecodePayload(req, payload)
+		if err != nil {
+			return nil, err
+		}
+		out, err := fn(ctx, c, v)
+		if err != nil {
+			return nil, err
+		}
+		return AppendPayload(nil, resp, out), nil
+	})
+}
+
+// Send encodes v with codec and queues it for c. It never blocks; it returns
+// ErrClosed when c is closed (or nil) and ErrSlowConsumer, after starting
+// the 1008 close, when c's queue is full.
+func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
+	if c == nil {
+		return errNotConnected
+	}
+	return c.enqueue(encodeFrame(name, codec, v, "", ""))
+}
+
+// Broadcast encodes the envelope once and queues the same bytes to every live
+// connection of s for which keep returns true (keep nil means all). It
+// returns how many connections it was queued to. It never waits on a slow
+// peer: one whose queue is full is closed with 1008 instead.
+func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) int {
+	return s.broadcastFrame(encodeFrame(name, codec, v, "", ""), keep)
+}
