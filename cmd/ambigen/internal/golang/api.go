@@ -1,0 +1,150 @@
+package golang
+
+import (
+	"fmt"
+
+	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
+	"github.com/dave/jennifer/jen"
+)
+
+func ctxParam() jen.Code { return jen.Id("ctx").Qual(ctxPkg, "Context") }
+func ctxType() jen.Code  { return jen.Qual(ctxPkg, "Context") }
+
+func wrapConn() jen.Code {
+	return jen.Op("&").Id("Conn").Values(jen.Id("c"))
+}
+
+func (g *gen) server(f *jen.File) {
+	f.Comment("Server is the typed server side of the schema: it registers handlers for")
+	f.Comment("the messages clients send and broadcasts the messages the server sends.")
+	f.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(rt, "Server"))
+	f.Comment("Serve wraps rt; handlers registered through the result run on rt.")
+	f.Func().Id("Serve").Params(jen.Id("rt").Op("*").Qual(rt, "Server")).Op("*").Id("Server").Block(
+		jen.Return(jen.Op("&").Id("Server").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")})),
+	)
+	f.Comment("Runtime returns the untyped server underneath.")
+	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Runtime").Params().Op("*").Qual(rt, "Server").Block(jen.Return(jen.Id("s").Dot("rt")))
+	recv := jen.Id("s").Op("*").Id("Server")
+	for _, m := range g.m.Messages {
+		name := jen.Id("Name" + m.GoName)
+		pt := goType(m.Payload)
+		switch {
+		case m.IsCall() && m.From == spec.FromClient:
+			f.Add(comment(fmt.Sprintf("Handle%s registers fn to answer the call %q. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+			fn := jen.Func().Params(ctxType(), jen.Op("*").Id("Conn"), goType(m.Payload)).Params(goType(m.Reply), jen.Error())
+			f.Func().Params(recv.Clone()).Id("Handle" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("s").Dot("rt"), name, g.codecOf(m.Payload), g.codecOf(m.Reply),
+					jen.Func().Params(ctxParam(), jen.Id("c").Op("*").Qual(rt, "Conn"), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+						jen.Return(jen.Id("fn").Call(jen.Id("ctx"), wrapConn(), jen.Id("req"))),
+					))),
+			)
+		case m.IsCall():
+		default:
+			if m.ClientSends() {
+				f.Add(comment(fmt.Sprintf("On%s registers fn for the message %q from clients. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+				fn := jen.Func().Params(ctxType(), jen.Op("*").Id("Conn"), goType(m.Payload))
+				f.Func().Params(recv.Clone()).Id("On" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
+					jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
+						jen.Func().Params(ctxParam(), jen.Id("c").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
+							jen.Id("fn").Call(jen.Id("ctx"), wrapConn(), jen.Id("msg")),
+						))),
+				)
+			}
+			if m.ServerSends() {
+				f.Add(comment(fmt.Sprintf("Broadcast%s sends %q to every live client and returns how many it was queued to.", m.GoName, m.Wire), m.Doc))
+				f.Func().Params(recv.Clone()).Id("Broadcast" + m.GoName).Params(jen.Id("msg").Add(pt.Clone())).Int().Block(
+					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"), jen.Nil())),
+				)
+				f.Comment(fmt.Sprintf("Broadcast%sFunc sends %q to every live client for which keep returns true.", m.GoName, m.Wire))
+				f.Func().Params(recv.Clone()).Id("Broadcast"+m.GoName+"Func").Params(jen.Id("msg").Add(pt.Clone()), jen.Id("keep").Func().Params(jen.Op("*").Id("Conn")).Bool()).Int().Block(
+					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"),
+						jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Bool().Block(jen.Return(jen.Id("keep").Call(wrapConn()))))),
+				)
+			}
+		}
+	}
+}
+
+func (g *gen) conn(f *jen.File) {
+	f.Comment("Conn is the typed view of one connection on the server. It is safe for")
+	f.Comment("concurrent use, like the runtime.Conn it embeds.")
+	f.Type().Id("Conn").Struct(jen.Op("*").Qual(rt, "Conn"))
+	recv := jen.Id("c").Op("*").Id("Conn")
+	for _, m := range g.m.Messages {
+		name := jen.Id("Name" + m.GoName)
+		switch {
+		case m.IsCall() && m.From == spec.FromServer:
+			f.Add(comment(fmt.Sprintf("%s calls %q on this client and waits for its reply, ctx's end or the connection's close.", m.GoName, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(m.GoName).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("Conn"), name, g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
+			)
+		case m.IsCall():
+		case m.ServerSends():
+			f.Add(comment(fmt.Sprintf("Send%s queues %q for this client.", m.GoName, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
+				jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("Conn"), name, g.codecOf(m.Payload), jen.Id("msg"))),
+			)
+		}
+	}
+}
+
+func (g *gen) client(f *jen.File) {
+	f.Comment("Client is the typed client side of the schema, for Go programs that talk")
+	f.Comment("to an Ambiorix server (a bot, a test, a service).")
+	f.Type().Id("Client").Struct(jen.Id("rt").Op("*").Qual(rt, "Client"))
+	f.Comment("NewClient returns a client that is not connected yet: register handlers,")
+	f.Comment("then call Dial, so that no message arrives before its handler.")
+	f.Func().Id("NewClient").Params(jen.Id("opts").Qual(rt, "ClientOptions")).Op("*").Id("Client").Block(
+		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rt"): jen.Qual(rt, "NewClient").Call(jen.Id("opts"))})),
+	)
+	f.Comment("Dial connects a new client to url.")
+	f.Func().Id("Dial").Params(ctxParam(), jen.Id("url").String(), jen.Id("opts").Qual(rt, "ClientOptions")).Params(jen.Op("*").Id("Client"), jen.Error()).Block(
+		jen.List(jen.Id("c"), jen.Err()).Op(":=").Qual(rt, "Dial").Call(jen.Id("ctx"), jen.Id("url"), jen.Id("opts")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rt"): jen.Id("c")}), jen.Nil()),
+	)
+	recv := jen.Id("c").Op("*").Id("Client")
+	f.Comment("Dial connects c to url.")
+	f.Func().Params(recv.Clone()).Id("Dial").Params(ctxParam(), jen.Id("url").String()).Error().Block(
+		jen.Return(jen.Id("c").Dot("rt").Dot("Dial").Call(jen.Id("ctx"), jen.Id("url"))),
+	)
+	f.Comment("Runtime returns the untyped client underneath.")
+	f.Func().Params(recv.Clone()).Id("Runtime").Params().Op("*").Qual(rt, "Client").Block(jen.Return(jen.Id("c").Dot("rt")))
+	f.Comment("Close closes the connection.")
+	f.Func().Params(recv.Clone()).Id("Close").Params().Error().Block(jen.Return(jen.Id("c").Dot("rt").Dot("Close").Call()))
+	for _, m := range g.m.Messages {
+		name := jen.Id("Name" + m.GoName)
+		switch {
+		case m.IsCall() && m.From == spec.FromClient:
+			f.Add(comment(fmt.Sprintf("%s calls %q on the server and waits for its reply, ctx's end or the connection's close. An error reply is a *runtime.CallError.", m.GoName, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(m.GoName).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("rt").Dot("Conn").Call(), name, g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
+			)
+		case m.IsCall():
+			f.Add(comment(fmt.Sprintf("Handle%s registers fn to answer the server's call %q. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+			fn := jen.Func().Params(ctxType(), goType(m.Payload)).Params(goType(m.Reply), jen.Error())
+			f.Func().Params(recv.Clone()).Id("Handle" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("c").Dot("rt"), name, g.codecOf(m.Payload), g.codecOf(m.Reply),
+					jen.Func().Params(ctxParam(), jen.Id("_").Op("*").Qual(rt, "Conn"), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+						jen.Return(jen.Id("fn").Call(jen.Id("ctx"), jen.Id("req"))),
+					))),
+			)
+		default:
+			if m.ServerSends() {
+				f.Add(comment(fmt.Sprintf("On%s registers fn for the message %q from the server. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+				f.Func().Params(recv.Clone()).Id("On" + m.GoName).Params(jen.Id("fn").Func().Params(ctxType(), goType(m.Payload))).Block(
+					jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("c").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
+						jen.Func().Params(ctxParam(), jen.Id("_").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
+							jen.Id("fn").Call(jen.Id("ctx"), jen.Id("msg")),
+						))),
+				)
+			}
+			if m.ClientSends() {
+				f.Add(comment(fmt.Sprintf("Send%s queues %q for the server.", m.GoName, m.Wire), m.Doc))
+				f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
+					jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("rt").Dot("Conn").Call(), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"))),
+				)
+			}
+		}
+	}
+}

@@ -1,0 +1,509 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load parses and checks a schema. file is the path as the user gave it;
+// it prefixes every diagnostic and becomes Model.Source. On failure the
+// error is an [Errors] holding every problem found, sorted.
+func Load(file string, src []byte) (*Model, error) {
+	l := &loader{d: diags{file: file}, named: map[string]*Named{}}
+	m := l.load(src)
+	if len(l.d.list) > 0 {
+		return nil, l.d.sorted()
+	}
+	m.Source = file
+	return m, nil
+}
+
+type loader struct {
+	d     diags
+	named map[string]*Named // declared types by name
+	order []string          // declared type names in file order, for suggestions
+}
+
+func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (l *loader) load(src []byte) *Model {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		// yaml.v3 reports syntax errors as "yaml: line N: what"; keep the
+		// line so that the diagnostic points where the editor should go.
+		msg := err.Error()
+		p := Pos{Line: 1, Col: 1}
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		} else {
+			msg = strings.TrimPrefix(msg, "yaml: ")
+		}
+		l.d.add(p, "YAML syntax error: %s", msg)
+		return nil
+	}
+	m := &Model{}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		l.d.add(Pos{1, 1}, "the schema is empty; it needs a `messages:` mapping")
+		return m
+	}
+	root := deref(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		l.d.add(pos(root), "the schema must be a mapping with `messages:` and `types:`")
+		return m
+	}
+	var messages, types *yaml.Node
+	l.fields(root, "schema", func(key string, k, v *yaml.Node) {
+		switch key {
+		case "messages":
+			messages = v
+		case "types":
+			types = v
+		default:
+			l.unknownKey(k, "schema", key, "messages", "types")
+		}
+	})
+	// Declared type names first, so that uses may come before declarations
+	// and types may refer to each other.
+	var typeNodes [][2]*yaml.Node
+	if types != nil {
+		if types.Kind != yaml.MappingNode {
+			l.d.add(pos(types), "`types` must be a mapping from type name to definition")
+		} else {
+			l.fields(types, "types", func(name string, k, v *yaml.Node) {
+				if !typeName.MatchString(name) {
+					l.d.add(pos(k), "type %q: a type name starts with an upper-case ASCII letter and continues with letters and digits", name)
+					return
+				}
+				if prev, dup := l.named[name]; dup {
+					l.d.add(pos(k), "type %q: declared twice (first at line %d)", name, prev.Pos.Line)
+					return
+				}
+				n := &Named{Name: name, Pos: pos(k)}
+				l.named[name] = n
+				l.order = append(l.order, name)
+				m.Types = append(m.Types, n)
+				typeNodes = append(typeNodes, [2]*yaml.Node{k, v})
+			})
+		}
+	}
+	for _, kv := range typeNodes {
+		l.typeDef(l.named[kv[0].Value], kv[1])
+	}
+	if messages == nil {
+		l.d.add(pos(root), "the schema has no `messages:`")
+	} else if messages.Kind != yaml.MappingNode {
+		l.d.add(pos(messages), "`messages` must be a mapping from message name to definition")
+	} else {
+		seen := map[string]*Message{}
+		l.fields(messages, "messages", func(name string, k, v *yaml.Node) {
+			if name == "" {
+				l.d.add(pos(k), "a message name must not be empty")
+				return
+			}
+			if prev, dup := seen[name]; dup {
+				l.d.add(pos(k), "message %q: declared twice (first at line %d)", name, prev.Pos.Line)
+				return
+			}
+			msg := l.message(name, k, v, m)
+			seen[name] = msg
+			m.Messages = append(m.Messages, msg)
+		})
+	}
+	l.checkCycles(m)
+	checkNames(m, &l.d)
+	return m
+}
+
+var typeName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+
+// deref follows YAML aliases (*anchor) to the node they stand for.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// fields calls fn for each key of mapping n, in file order. Keys must be
+// scalars; duplicates are reported here, once, for every mapping.
+func (l *loader) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.Node)) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		if k.Kind != yaml.ScalarNode {
+			l.d.add(pos(k), "%s: keys must be plain strings", what)
+			continue
+		}
+		if seen[k.Value] {
+			l.d.add(pos(k), "%s: duplicate key %q", what, k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		fn(k.Value, k, v)
+	}
+}
+
+func (l *loader) unknownKey(k *yaml.Node, what, key string, allowed ...string) {
+	l.d.add(pos(k), "%s: unknown key %q%s", what, key, suggest(key, allowed))
+}
+
+func (l *loader) scalar(n *yaml.Node, what, key string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		l.d.add(pos(n), "%s: `%s` must be a string", what, key)
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (l *loader) typeDef(n *Named, v *yaml.Node) {
+	what := fmt.Sprintf("type %q", n.Name)
+	if v.Kind != yaml.MappingNode {
+		l.d.add(pos(v), "%s: the definition must be a mapping with `fields:` or `enum:`", what)
+		return
+	}
+	var fields, enum *yaml.Node
+	l.fields(v, what, func(key string, k, val *yaml.Node) {
+		switch key {
+		case "doc":
+			n.Doc, _ = l.scalar(val, what, key)
+		case "fields":
+			fields = val
+		case "enum":
+			enum = val
+		default:
+			l.unknownKey(k, what, key, "doc", "fields", "enum")
+		}
+	})
+	switch {
+	case fields != nil && enum != nil:
+		l.d.add(pos(v), "%s: has both `fields:` and `enum:`; a type is one or the other", what)
+	case enum != nil:
+		l.enum(n, what, enum)
+	case fields != nil:
+		n.Fields = l.objectFields(what, fields)
+	default:
+		l.d.add(pos(v), "%s: needs `fields:` (an object) or `enum:` (a list of strings)", what)
+	}
+}
+
+func (l *loader) enum(n *Named, what string, v *yaml.Node) {
+	n.Enum = []*EnumValue{}
+	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
+		l.d.add(pos(v), "%s: `enum` must be a non-empty list of strings", what)
+		return
+	}
+	seen := map[string]bool{}
+	goSeen := map[string]string{}
+	for _, e := range v.Content {
+		e = deref(e)
+		if e.Kind != yaml.ScalarNode || e.Value == "" {
+			l.d.add(pos(e), "%s: enum values must be non-empty strings", what)
+			continue
+		}
+		if seen[e.Value] {
+			l.d.add(pos(e), "%s: enum value %q listed twice", what, e.Value)
+			continue
+		}
+		seen[e.Value] = true
+		id, err := goIdent(e.Value)
+		if err != nil {
+			l.d.add(pos(e), "%s: enum value %q: %v", what, e.Value, err)
+			continue
+		}
+		if prev, dup := goSeen[id]; dup {
+			l.d.add(pos(e), "%s: enum values %q and %q both become the Go constant %s", what, prev, e.Value, n.Name+id)
+			continue
+		}
+		goSeen[id] = e.Value
+		n.Enum = append(n.Enum, &EnumValue{Value: e.Value, GoName: n.Name + id})
+	}
+}
+
+func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
+	if v.Kind != yaml.MappingNode {
+		l.d.add(pos(v), "%s: `fields` must be a mapping from field name to type", what)
+		return nil
+	}
+	var out []*Field
+	goSeen := map[string]string{}
+	l.fields(v, what, func(name string, k, fv *yaml.Node) {
+		fwhat := fmt.Sprintf("%s: field %q", what, name)
+		f := &Field{Wire: name, Pos: pos(k)}
+		if name == "" || strings.ContainsAny(name, "\",\\`") || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 }) >= 0 {
+			l.d.add(pos(k), "%s: a field name must be non-empty and free of quotes, commas, backslashes and control characters", fwhat)
+			return
+		}
+		var goName string
+		switch fv.Kind {
+		case yaml.ScalarNode:
+			f.Type = l.typeExpr(fwhat, fv)
+		case yaml.MappingNode:
+			var typ *yaml.Node
+			l.fields(fv, fwhat, func(key string, k2, v2 *yaml.Node) {
+				switch key {
+				case "type":
+					typ = v2
+				case "doc":
+					f.Doc, _ = l.scalar(v2, fwhat, key)
+				case "optional":
+					if v2.Kind != yaml.ScalarNode || (v2.Value != "true" && v2.Value != "false") {
+						l.d.add(pos(v2), "%s: `optional` must be true or false", fwhat)
+						return
+					}
+					f.Optional = v2.Value == "true"
+				case "goName":
+					goName, _ = l.scalar(v2, fwhat, key)
+				default:
+					l.unknownKey(k2, fwhat, key, "type", "doc", "optional", "goName")
+				}
+			})
+			if typ == nil {
+				l.d.add(pos(fv), "%s: missing `type`", fwhat)
+			} else {
+				f.Type = l.typeExpr(fwhat, typ)
+			}
+		default:
+			l.d.add(pos(fv), "%s: expected a type name or a mapping with `type:`", fwhat)
+		}
+		f.GoName = l.goName(fwhat, k, name, goName)
+		if f.GoName != "" {
+			if prev, dup := goSeen[f.GoName]; dup {
+				l.d.add(pos(k), "%s: becomes the Go field %s, like field %q", fwhat, f.GoName, prev)
+			} else {
+				goSeen[f.GoName] = name
+			}
+		}
+		out = append(out, f)
+	})
+	return out
+}
+
+// goName derives the Go identifier of a wire name, or checks an explicit
+// override.
+func (l *loader) goName(what string, at *yaml.Node, wire, override string) string {
+	if override != "" {
+		if !goExported.MatchString(override) {
+			l.d.add(pos(at), "%s: goName %q is not an exported Go identifier", what, override)
+			return ""
+		}
+		return override
+	}
+	id, err := goIdent(wire)
+	if err != nil {
+		l.d.add(pos(at), "%s: %v; set `goName:`", what, err)
+		return ""
+	}
+	return id
+}
+
+var goExported = regexp.MustCompile(`^[A-Z][A-Za-z0-9_]*$`)
+
+// initialisms are written all upper case in Go names, as golint taught.
+var initialisms = map[string]bool{"id": true, "url": true, "uri": true, "http": true, "json": true, "api": true, "uuid": true, "ip": true, "html": true}
+
+// goIdent turns a wire name into an exported Go identifier: every run of
+// ASCII letters and digits is a word, each word starts upper case.
+func goIdent(s string) (string, error) {
+	var b strings.Builder
+	word := func(w string) {
+		if initialisms[strings.ToLower(w)] {
+			b.WriteString(strings.ToUpper(w))
+			return
+		}
+		b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+	}
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		alnum := i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] >= '0' && s[i] <= '9')
+		if alnum && start < 0 {
+			start = i
+		}
+		if !alnum && start >= 0 {
+			word(s[start:i])
+			start = -1
+		}
+	}
+	id := b.String()
+	switch {
+	case id == "":
+		return "", errors.New("has no ASCII letters or digits to make a Go name from")
+	case id[0] >= '0' && id[0] <= '9':
+		return "", fmt.Errorf("its Go name %q would start with a digit", id)
+	}
+	return id, nil
+}
+
+func (l *loader) message(name string, k, v *yaml.Node, m *Model) *Message {
+	what := fmt.Sprintf("message %q", name)
+	msg := &Message{Wire: name, Pos: pos(k)}
+	if v.Kind != yaml.MappingNode {
+		l.d.add(pos(v), "%s: the definition must be a mapping with `from:` and `payload:`", what)
+		return msg
+	}
+	var from, payload, reply *yaml.Node
+	var goName string
+	l.fields(v, what, func(key string, k2, v2 *yaml.Node) {
+		switch key {
+		case "from":
+			from = v2
+		case "payload":
+			payload = v2
+		case "reply":
+			reply = v2
+		case "doc":
+			msg.Doc, _ = l.scalar(v2, what, key)
+		case "goName":
+			goName, _ = l.scalar(v2, what, key)
+		default:
+			l.unknownKey(k2, what, key, "from", "payload", "reply", "doc", "goName")
+		}
+	})
+	msg.GoName = l.goName(what, k, name, goName)
+	if from == nil {
+		l.d.add(pos(v), "%s: missing `from:` (client, server or both)", what)
+	} else if s, ok := l.scalar(from, what, "from"); ok {
+		switch s {
+		case "client":
+			msg.From = FromClient
+		case "server":
+			msg.From = FromServer
+		case "both":
+			msg.From = FromBoth
+		default:
+			l.d.add(pos(from), "%s: `from` is %q; it must be client, server or both%s", what, s, suggest(s, []string{"client", "server", "both"}))
+		}
+	}
+	if reply != nil && from != nil && from.Value == "both" {
+		l.d.add(pos(reply), "%s: a call (a message with `reply`) goes one way; `from: both` cannot have a reply", what)
+	}
+	inlineName := msg.GoName
+	if reply != nil {
+		inlineName += "Request"
+	}
+	if payload == nil {
+		l.d.add(pos(v), "%s: missing `payload:`", what)
+	} else {
+		msg.Payload = l.payload(what+": payload", payload, inlineName, msg, m)
+	}
+	if reply != nil {
+		msg.Reply = l.payload(what+": reply", reply, msg.GoName+"Reply", msg, m)
+	}
+	return msg
+}
+
+// payload resolves a payload or reply: a type expression, or a mapping of
+// fields that becomes a named object type of its own.
+func (l *loader) payload(what string, n *yaml.Node, inlineName string, msg *Message, m *Model) *Type {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return l.typeExpr(what, n)
+	case yaml.MappingNode:
+		named := &Named{Name: inlineName, Pos: pos(n), Inline: true, Doc: msg.Doc}
+		named.Fields = l.objectFields(what, n)
+		if msg.GoName != "" {
+			m.Types = append(m.Types, named)
+		}
+		return &Type{Kind: Ref, Named: named}
+	}
+	l.d.add(pos(n), "%s: expected a type (like string or list<ChatMessage>) or a mapping of fields", what)
+	return nil
+}
+
+// typeExpr resolves a scalar such as `list<ChatMessage>`.
+func (l *loader) typeExpr(what string, n *yaml.Node) *Type {
+	if n.Kind != yaml.ScalarNode {
+		l.d.add(pos(n), "%s: expected a type name", what)
+		return nil
+	}
+	t, bad := l.parseType(strings.TrimSpace(n.Value), 0)
+	if bad != "" {
+		l.d.add(pos(n), "%s: %s", what, bad)
+		return nil
+	}
+	return t
+}
+
+func (l *loader) parseType(s string, depth int) (*Type, string) {
+	if depth > 32 {
+		return nil, "type nests too deeply"
+	}
+	for _, wrap := range []struct {
+		prefix string
+		kind   Kind
+	}{{"list<", List}, {"map<", Map}} {
+		if strings.HasPrefix(s, wrap.prefix) {
+			if !strings.HasSuffix(s, ">") {
+				return nil, fmt.Sprintf("type %q lacks its closing >", s)
+			}
+			inner := strings.TrimSpace(s[len(wrap.prefix) : len(s)-1])
+			elem, bad := l.parseType(inner, depth+1)
+			if bad != "" {
+				return nil, bad
+			}
+			return &Type{Kind: wrap.kind, Elem: elem}, ""
+		}
+	}
+	for _, b := range builtinKinds {
+		if b.name == s {
+			return &Type{Kind: b.kind}, ""
+		}
+	}
+	if n, ok := l.named[s]; ok {
+		return &Type{Kind: Ref, Named: n}, ""
+	}
+	if s == "" {
+		return nil, "empty type"
+	}
+	candidates := []string{"list<T>", "map<T>"}
+	for _, b := range builtinKinds {
+		candidates = append(candidates, b.name)
+	}
+	candidates = append(candidates, l.order...)
+	return nil, fmt.Sprintf("unknown type %q%s", s, suggest(s, candidates))
+}
+
+// checkCycles rejects objects that contain themselves through required
+// fields: such a value would be infinitely large (and the Go struct would
+// not compile). Optional fields, lists and maps break the chain.
+func (l *loader) checkCycles(m *Model) {
+	const (
+		unvisited = iota
+		active
+		done
+	)
+	state := map[*Named]int{}
+	var visit func(n *Named) *Field
+	visit = func(n *Named) *Field {
+		state[n] = active
+		defer func() { state[n] = done }()
+		for _, f := range n.Fields {
+			if f.Optional || f.Type == nil || f.Type.Kind != Ref || f.Type.Named.IsEnum() {
+				continue
+			}
+			switch state[f.Type.Named] {
+			case active:
+				return f
+			case unvisited:
+				if bad := visit(f.Type.Named); bad != nil {
+					return bad
+				}
+			}
+		}
+		return nil
+	}
+	for _, n := range m.Types {
+		if state[n] == unvisited {
+			if f := visit(n); f != nil {
+				l.d.add(f.Pos, "field %q of type %s contains itself through required fields; make a field in the cycle optional or a list", f.Wire, f.Type.Named.Name)
+			}
+		}
+	}
+}

@@ -1,0 +1,153 @@
+// Package spec turns an ambigen schema (YAML) into a checked model: every
+// name resolved for Go, TypeScript and the wire, every type linked, and every
+// problem reported at once with its line and column. Emitters only print
+// what this package computed, so that all naming decisions live in one place.
+package spec
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Pos is a 1-based line and column in the schema file.
+type Pos struct{ Line, Col int }
+
+// Kind is what a type expression denotes.
+type Kind int
+
+// The kinds of type expressions. The order is the order of the builtins in
+// diagnostics and documentation.
+const (
+	String Kind = iota
+	Bool
+	Int
+	Float
+	Timestamp
+	Bytes
+	Any
+	List
+	Map
+	Ref // a named object or enum
+)
+
+// builtinKinds maps the schema spelling of each scalar to its kind.
+var builtinKinds = []struct {
+	name string
+	kind Kind
+}{
+	{"string", String}, {"bool", Bool}, {"int", Int}, {"float", Float},
+	{"timestamp", Timestamp}, {"bytes", Bytes}, {"any", Any},
+}
+
+// Type is a resolved type expression.
+type Type struct {
+	Kind  Kind
+	Elem  *Type  // element of List and Map
+	Named *Named // target of Ref
+}
+
+// Key is a stable identifier of the type expression, usable in generated
+// identifiers: "String", "ListChatMessage", "MapListInt".
+func (t *Type) Key() string {
+	switch t.Kind {
+	case List:
+		return "List" + t.Elem.Key()
+	case Map:
+		return "Map" + t.Elem.Key()
+	case Ref:
+		return t.Named.Name
+	}
+	for _, b := range builtinKinds {
+		if b.kind == t.Kind {
+			return strings.ToUpper(b.name[:1]) + b.name[1:]
+		}
+	}
+	panic(fmt.Sprintf("spec: unknown kind %d", t.Kind))
+}
+
+// String is the schema spelling of the type, for diagnostics.
+func (t *Type) String() string {
+	switch t.Kind {
+	case List:
+		return "list<" + t.Elem.String() + ">"
+	case Map:
+		return "map<" + t.Elem.String() + ">"
+	case Ref:
+		return t.Named.Name
+	}
+	for _, b := range builtinKinds {
+		if b.kind == t.Kind {
+			return b.name
+		}
+	}
+	return "?"
+}
+
+// Named is an object or enum type: declared under `types:` or made from an
+// inline payload or reply. Its Name is its Go and TypeScript identifier.
+type Named struct {
+	Name   string
+	Doc    string
+	Pos    Pos
+	Inline bool // made from a message's inline payload or reply
+	Fields []*Field
+	Enum   []*EnumValue // non-nil for enums
+}
+
+// IsEnum reports whether n is an enumeration of strings.
+func (n *Named) IsEnum() bool { return n.Enum != nil }
+
+// Field is one field of an object type.
+type Field struct {
+	Wire     string // the JSON key
+	GoName   string
+	Doc      string
+	Type     *Type
+	Optional bool
+	Pos      Pos
+}
+
+// EnumValue is one value of an enum.
+type EnumValue struct {
+	Value  string // on the wire
+	GoName string // the Go constant: type name + value
+}
+
+// Direction says which peer sends a message.
+type Direction int
+
+// The three directions of `from:`.
+const (
+	FromClient Direction = iota
+	FromServer
+	FromBoth
+)
+
+// Message is one Ambiorix message name and what it carries.
+type Message struct {
+	Wire    string // the Ambiorix name
+	GoName  string // OneargRan for "onearg-ran"
+	Doc     string
+	From    Direction
+	Payload *Type
+	Reply   *Type // nil unless the message is a call
+	Pos     Pos
+}
+
+// IsCall reports whether the message expects a reply.
+func (m *Message) IsCall() bool { return m.Reply != nil }
+
+// ClientSends reports whether the client may send m.
+func (m *Message) ClientSends() bool { return m.From != FromServer }
+
+// ServerSends reports whether the server may send m.
+func (m *Message) ServerSends() bool { return m.From != FromClient }
+
+// Model is a checked schema.
+type Model struct {
+	// Source is the schema path as given to the generator; it appears in
+	// generated headers, so it must not depend on the machine.
+	Source   string
+	Messages []*Message // in file order
+	Types    []*Named   // declared types in file order, then inline types in message order
+}
