@@ -26,7 +26,42 @@ func marshal(s *js.Schema) ([]byte, error) {
 	if err := enc.Encode(s); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	// Schema's own MarshalJSON escapes <, > and & for HTML; the raw
+	// characters are equally valid JSON and read better in an editor.
+	out := bytes.NewBuffer(nil)
+	if err := json.Indent(out, unescapeHTML(b.Bytes()), "", "  "); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// unescapeHTML turns the escapes \u003c, \u003e and \u0026 back into the
+// characters, honouring escaped backslashes so that a literal "\\u003c"
+// in a doc string stays as it is.
+func unescapeHTML(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			out = append(out, b[i])
+			continue
+		}
+		if b[i+1] == 'u' && i+6 <= len(b) {
+			switch string(b[i+2 : i+6]) {
+			case "003c":
+				out, i = append(out, '<'), i+5
+				continue
+			case "003e":
+				out, i = append(out, '>'), i+5
+				continue
+			case "0026":
+				out, i = append(out, '&'), i+5
+				continue
+			}
+		}
+		out = append(out, b[i], b[i+1])
+		i++
+	}
+	return out
 }
 
 func ref(name string) *js.Schema { return &js.Schema{Ref: "#/$defs/" + name} }

@@ -49,9 +49,9 @@ func (s *scope) declare(name, desc string, p Pos) {
 	}
 	if prev, dup := s.names[name]; dup {
 		if prev.pos.Line == 0 {
-			s.d.add(p, "%s: %s %s is reserved by %s", desc, s.what, name, prev.desc)
+			s.d.add(p, "%s: %s%s is reserved by %s", desc, s.what, name, prev.desc)
 		} else {
-			s.d.add(p, "%s: %s %s is also generated for %s (line %d)", desc, s.what, name, prev.desc, prev.pos.Line)
+			s.d.add(p, "%s: %s%s is also generated for %s (line %d)", desc, s.what, name, prev.desc, prev.pos.Line)
 		}
 		return
 	}
@@ -61,7 +61,7 @@ func (s *scope) declare(name, desc string, p Pos) {
 // checkNames reports every pair of schema items that would generate the same
 // Go or TypeScript identifier, and every use of a reserved one.
 func checkNames(m *Model, d *diags) {
-	pkg := newScope("the identifier", d, reservedTop, "the generated API")
+	pkg := newScope("the identifier ", d, reservedTop, "the generated API")
 	server := newScope("the method Server.", d, reservedServer, "the generated API")
 	conn := newScope("the method Conn.", d, reservedConn, "runtime.Conn")
 	client := newScope("the method Client.", d, reservedClient, "the generated API")
