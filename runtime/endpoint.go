@@ -17,7 +17,7 @@ type endpoint struct {
 	cfg   config
 	stats counters
 
-	mu     sync.Mutex                     // serialises registrations
+	mu     sync.Mutex                       // serialises registrations
 	routes atomic.Pointer[map[string]route] // copy-on-write: lookups take no lock
 
 	warnMu         sync.Mutex

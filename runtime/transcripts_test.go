@@ -120,31 +120,31 @@ var partB = map[string]ErrorKind{
 	`isAmbiorix "no"`:                      0,
 	`partial match isAmbiorixYes/messages`: 0, // and no partial key matching
 	// B3: bad input is reported and the connection stays open.
-	`malformed JSON`:                 KindMalformed,
-	`empty text frame`:               KindMalformed,
-	`trailing garbage`:               KindMalformed,
-	`name missing`:                   KindBadName,
-	`name null`:                      KindBadName,
-	`name ["greeting","x"]`:          KindBadName,
-	`name ["greeting"]`:              KindBadName, // no unboxing of a name
-	`name {} `:                       KindBadName,
-	`name 1 (receiver "1")`:          KindBadName, // names are strings, no R coercion
-	`name true (receiver "TRUE")`:    KindBadName,
-	`name 5 (no receiver)`:           KindBadName,
-	`partial match nameX`:            KindBadName, // exact keys only
-	`ambiguous partial nameA/nameB`:  KindBadName,
-	`top-level number`:               KindNotObject,
-	`top-level string`:               KindNotObject,
-	`top-level null`:                 KindNotObject,
-	`top-level true`:                 KindNotObject,
-	`top-level [1,2]`:                KindNotObject,
-	`top-level ["a",1]`:              KindNotObject,
-	`top-level []`:                   KindNotObject,
-	`top-level [obj] 1 row`:          KindNotObject, // no data-frame reading of arrays
-	`top-level [obj,obj] 2 rows`:     KindNotObject,
-	`binary frame w/ valid JSON`:     KindBinary,
-	`invalid UTF-8 text frame`:       KindInvalidUTF8,
-	`handler error (boom)`:           KindHandler,
+	`malformed JSON`:                KindMalformed,
+	`empty text frame`:              KindMalformed,
+	`trailing garbage`:              KindMalformed,
+	`name missing`:                  KindBadName,
+	`name null`:                     KindBadName,
+	`name ["greeting","x"]`:         KindBadName,
+	`name ["greeting"]`:             KindBadName, // no unboxing of a name
+	`name {} `:                      KindBadName,
+	`name 1 (receiver "1")`:         KindBadName, // names are strings, no R coercion
+	`name true (receiver "TRUE")`:   KindBadName,
+	`name 5 (no receiver)`:          KindBadName,
+	`partial match nameX`:           KindBadName, // exact keys only
+	`ambiguous partial nameA/nameB`: KindBadName,
+	`top-level number`:              KindNotObject,
+	`top-level string`:              KindNotObject,
+	`top-level null`:                KindNotObject,
+	`top-level true`:                KindNotObject,
+	`top-level [1,2]`:               KindNotObject,
+	`top-level ["a",1]`:             KindNotObject,
+	`top-level []`:                  KindNotObject,
+	`top-level [obj] 1 row`:         KindNotObject, // no data-frame reading of arrays
+	`top-level [obj,obj] 2 rows`:    KindNotObject,
+	`binary frame w/ valid JSON`:    KindBinary,
+	`invalid UTF-8 text frame`:      KindInvalidUTF8,
+	`handler error (boom)`:          KindHandler,
 }
 
 // rValues are echo cases where R changed the value on its way back
