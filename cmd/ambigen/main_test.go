@@ -23,7 +23,7 @@ func caseConfig(dir string) config {
 		goPackage: "github.com/ambigen/ambigen/cmd/ambigen/testdata/golden",
 		goName:    "golden",
 		tsOut:     dir,
-		tsRuntime: "../tsruntime/index.js",
+		tsRuntime: "../../tsruntime/index.js",
 		jsonOut:   filepath.Join(dir, "schema.json"),
 	}
 }
