@@ -52,9 +52,10 @@ type Options struct {
 	// it is dropped. Defaults to 45 s; raised to 1.5 × PingInterval when it
 	// does not exceed PingInterval.
 	PongTimeout time.Duration
-	// CheckOrigin decides whether a browser's Origin is allowed. Defaults
-	// to same-origin; requests without an Origin header (non-browser
-	// clients) are allowed.
+	// CheckOrigin is asked about requests from another origin; it returns
+	// true to allow one. Requests without an Origin header (non-browser
+	// clients) and same-origin requests are always allowed; with a nil
+	// CheckOrigin nothing else is.
 	CheckOrigin func(r *http.Request) bool
 	// Authenticate sees the upgrade request; an error refuses it with 401
 	// (its text is not sent), an identity is attached to the connection

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +52,7 @@ func NewServer(opts Options) *Server {
 			ReadBufferSize:  orDefault(opts.ReadBufferSize, DefaultReadBufferSize),
 			WriteBufferSize: wbs,
 			WriteBufferPool: writeBufferPool(wbs),
-			CheckOrigin:     opts.CheckOrigin, // nil is gorilla's same-origin check
+			CheckOrigin:     checkOrigin(opts.CheckOrigin),
 		},
 		fallback: opts.Fallback,
 		conns:    make(map[*Conn]struct{}),
@@ -66,6 +68,21 @@ func NewServer(opts Options) *Server {
 		s.mu.Unlock()
 	}
 	return s
+}
+
+// checkOrigin allows requests without an Origin (non-browser clients) and
+// same-origin requests, and asks allow about the others.
+func checkOrigin(allow func(*http.Request) bool) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			return true
+		}
+		if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+			return true
+		}
+		return allow != nil && allow(r)
+	}
 }
 
 // Handle registers h for messages named name.
