@@ -74,7 +74,9 @@ function fail(path: string, what: string): string {
 }
 
 function describe(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+  // The same words as the Go runtime's errors, so that both sides report
+  // a bad payload identically.
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "boolean" ? "bool" : typeof v;
 }
 
 /** at extends path by one object key, as user.tags or ["odd key"]. */
@@ -139,7 +141,8 @@ export function validateMood(v: unknown, path: string): string | undefined {
     case "neutral":
       return undefined;
   }
-  return fail(path, "expected one of \"happy\", \"sad\", \"neutral\", got " + describe(v));
+  if (typeof v !== "string") return fail(path, "expected string, got " + describe(v));
+  return fail(path, JSON.stringify(v) + " is not one of \"happy\", \"sad\", \"neutral\"");
 }
 
 /** validateUpdate checks that v is a {@link Update}; it returns undefined or "path: what is wrong". */

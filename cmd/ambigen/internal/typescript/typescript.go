@@ -238,7 +238,8 @@ func (g *gen) validatorDecls() {
 				g.p("    case %s:\n", v)
 			}
 			g.p("      return undefined;\n  }\n")
-			g.p("  return fail(path, %s + describe(v));\n}\n", str("expected one of "+strings.Join(vals, ", ")+", got "))
+			g.p("  if (typeof v !== \"string\") return fail(path, \"expected string, got \" + describe(v));\n")
+			g.p("  return fail(path, JSON.stringify(v) + %s);\n}\n", str(" is not one of "+strings.Join(vals, ", ")))
 			continue
 		}
 		g.used["checkObject"] = true
@@ -276,7 +277,9 @@ function fail(path: string, what: string): string {
 }
 `, nil},
 	{"describe", `function describe(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+  // The same words as the Go runtime's errors, so that both sides report
+  // a bad payload identically.
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "boolean" ? "bool" : typeof v;
 }
 `, nil},
 	{"at", `/** at extends path by one object key, as user.tags or ["odd key"]. */
