@@ -121,6 +121,8 @@ export interface ClientOptions {
   queueLimit?: number;
   /** Default call timeout in milliseconds. Defaults to 10000. */
   callTimeout?: number;
+  /** Milliseconds an attempt may stay unopened before it counts as failed (and a reconnect is scheduled). Defaults to 10000. */
+  connectTimeout?: number;
   /** Validators for incoming payloads, by kind and message name. */
   validators?: Partial<Record<ValidatorKind, Readonly<Record<string, Validator>>>>;
   /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
@@ -208,6 +210,8 @@ export class Client {
   private readonly reconnectOptions: ReconnectOptions | null;
   private readonly queueLimit: number;
   private readonly callTimeout: number;
+  private readonly connectTimeout: number;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
   private socket: WebSocketLike | null = null;
   private state: Status = "connecting";
   private started = false;
@@ -231,6 +235,7 @@ export class Client {
     this.reconnectOptions = r === false ? null : r === true ? {} : r;
     this.queueLimit = options.queueLimit ?? 256;
     this.callTimeout = options.callTimeout ?? 10000;
+    this.connectTimeout = options.connectTimeout ?? 10000;
     for (const kind of ["message", "reply", "request"] as const) {
       for (const [name, v] of Object.entries(options.validators?.[kind] ?? {})) {
         this.validators[kind].set(name, v);
@@ -257,6 +262,7 @@ export class Client {
     this.started = false;
     this.state = "closed";
     clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
     this.retryTimer = undefined;
     const sock = this.socket;
     this.socket = null;
@@ -408,13 +414,33 @@ export class Client {
     sock.onopen = () => this.handleOpen(sock);
     sock.onmessage = (ev: { data?: unknown }) => this.handleFrame(sock, ev.data);
     sock.onerror = () => {
-      if (this.socket === sock) this.report(new Error(`ambigen: WebSocket error on ${url}`));
+      if (this.socket !== sock) return;
+      this.report(new Error(`ambigen: WebSocket error on ${url}`));
+      // A failed handshake ends the attempt here: some implementations (Node 20's
+      // WebSocket, on a refused connection) never follow the error with a close event.
+      if (this.state !== "open") this.abandon(sock, "connection failed");
     };
     sock.onclose = (ev: { code?: number; reason?: string }) => this.handleClose(sock, ev.code ?? 1006, ev.reason ?? "");
+    // Nor does every network say no: an attempt that hangs is given up after connectTimeout.
+    this.connectTimer = setTimeout(() => {
+      if (this.socket === sock && this.state !== "open") this.abandon(sock, "connect timeout");
+    }, this.connectTimeout);
+  }
+
+  // abandon ends an attempt that did not open, as if the socket had closed abnormally.
+  private abandon(sock: WebSocketLike, reason: string): void {
+    detach(sock);
+    try {
+      sock.close();
+    } catch {
+      // Not open yet in some implementations; it is abandoned either way.
+    }
+    this.handleClose(sock, 1006, reason);
   }
 
   private handleOpen(sock: WebSocketLike): void {
     if (this.socket !== sock) return;
+    clearTimeout(this.connectTimer);
     this.state = "open";
     this.attempts = 0;
     const queued = this.queue;
@@ -445,6 +471,7 @@ export class Client {
 
   private handleClose(sock: WebSocketLike, code: number, reason: string): void {
     if (this.socket !== sock) return;
+    clearTimeout(this.connectTimer);
     detach(sock);
     this.socket = null;
     // Requests already written may never be answered; those still queued go out on the next connection.

@@ -369,6 +369,25 @@ describe("status, hooks and reconnect", () => {
     assert.equal(client.send("x", 1), false);
   });
 
+  test("an attempt that errors without a close event, or hangs, still leads to a retry", async () => {
+    const { client, errors } = newClient({ reconnect: { initialDelay: 1, jitter: 0 }, connectTimeout: 20 });
+    const closes: string[] = [];
+    client.onclose = (info) => closes.push(`${info.code} ${info.reason}`);
+    client.start();
+    // Node 20's WebSocket reports a refused connection with an error event only.
+    FakeWebSocket.last().onerror?.({});
+    await waitFor(() => FakeWebSocket.instances.length === 2, 1000, "a retry after the error");
+    assert.deepEqual(FakeWebSocket.instances[0]!.closedWith, { code: undefined, reason: undefined });
+    // The second attempt never opens nor fails: connectTimeout gives up on it.
+    await waitFor(() => FakeWebSocket.instances.length === 3, 1000, "a retry after the timeout");
+    assert.deepEqual(closes, ["1006 connection failed", "1006 connect timeout"]);
+    assert.equal(errors.length, 1);
+    FakeWebSocket.last().open();
+    await tick(30);
+    assert.equal(client.status, "open", "the timer of an opened socket is cleared");
+    client.close();
+  });
+
   test("with reconnect off a drop is final", async () => {
     const { client } = newClient({ reconnect: false });
     client.start();
