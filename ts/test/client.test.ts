@@ -6,14 +6,21 @@ import { FakeWebSocket, tick, waitFor } from "./fake.js";
 
 const URL = "ws://fake.test/";
 
+// Every client a test makes is closed after it, so no connect or retry timer outlives the test.
+const made: Client[] = [];
+
 function newClient(opts: ClientOptions = {}): { client: Client; errors: Error[] } {
   const client = new Client({ url: URL, WebSocket: FakeWebSocket, reconnect: false, ...opts });
+  made.push(client);
   const errors: Error[] = [];
   client.onerror = (err) => errors.push(err);
   return { client, errors };
 }
 
-afterEach(() => FakeWebSocket.reset());
+afterEach(() => {
+  for (const c of made.splice(0)) c.close();
+  FakeWebSocket.reset();
+});
 
 describe("queueing", () => {
   test("sends before the socket opens go out in order once it opens", () => {
