@@ -1,0 +1,148 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/go-faster/jx"
+)
+
+func parse(t testing.TB, frame string) (envelope, ErrorKind, error) {
+	var env envelope
+	kind, err := parseEnvelope(new(jx.Decoder), []byte(frame), &env)
+	return env, kind, err
+}
+
+func TestParseEnvelope(t *testing.T) {
+	cases := []struct {
+		frame   string
+		kind    ErrorKind
+		name    string
+		message string // "" for absent
+		flagged bool
+		id      string
+		replyTo string
+	}{
+		{frame: `{"name":"chat","message":"hi","isAmbiorix":true}`, name: "chat", message: `"hi"`, flagged: true},
+		{frame: ` {"isAmbiorix":true , "message": [1, {"a":null}],"name":"x"} `, name: "x", message: `[1, {"a":null}]`, flagged: true},
+		{frame: `{"name":"a","name":"b","isAmbiorix":true,"isAmbiorix":false}`, name: "a", flagged: true},
+		{frame: `{"name":"c\u00e9\n","isAmbiorix":true}`, name: "cé\n", flagged: true},
+		{frame: `{"name":"add","message":{},"isAmbiorix":true,"id":"7"}`, name: "add", message: `{}`, flagged: true, id: "7"},
+		{frame: `{"name":"add","message":3,"isAmbiorix":true,"replyTo":"7","id":7}`, name: "add", message: `3`, flagged: true, replyTo: "7"},
+		{frame: `{"name":"x","isAmbiorix":"true"}`, name: "x"},
+		{frame: `{"name":"x","isAmbiorix":1}`, name: "x"},
+		{frame: `{"name":5,"isAmbiorix":true}`, flagged: true},
+		{frame: `{}`},
+		{frame: ``, kind: KindMalformed},
+		{frame: `   `, kind: KindMalformed},
+		{frame: `{"name":"x"`, kind: KindMalformed},
+		{frame: `{"name":"x"} {}`, kind: KindMalformed},
+		{frame: `{"name":"x",}`, kind: KindMalformed},
+		{frame: `[1,`, kind: KindMalformed},
+		{frame: `nul`, kind: KindMalformed},
+		{frame: `[1,2]`, kind: KindNotObject},
+		{frame: `null`, kind: KindNotObject},
+		{frame: "{\"name\":\"\xff\"}", kind: KindInvalidUTF8},
+	}
+	for _, tc := range cases {
+		env, kind, err := parse(t, tc.frame)
+		if kind != tc.kind || (err != nil) != (tc.kind != 0) {
+			t.Errorf("%q: kind %v err %v, want kind %v", tc.frame, kind, err, tc.kind)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if string(env.name) != tc.name || string(env.message) != tc.message || env.flagged != tc.flagged ||
+			string(env.id) != tc.id || env.hasID != (tc.id != "") || string(env.replyTo) != tc.replyTo || env.hasReplyTo != (tc.replyTo != "") {
+			t.Errorf("%q: got name %q message %q flagged %v id %q replyTo %q", tc.frame, env.name, env.message, env.flagged, env.id, env.replyTo)
+		}
+	}
+}
+
+func TestEncodeEnvelope(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{string(encodeFrame("greeting", String, "Hello from the server!", "", "")), `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`},
+		// No HTML escaping; U+2028 raw; control characters escaped.
+		{string(encodeFrame("echo", String, "é/\u2028<>&\"\\\n\t\x01", "", "")), "{\"name\":\"echo\",\"message\":\"é/\u2028<>&\\\"\\\\\\n\\t\\u0001\",\"isAmbiorix\":true}"},
+		{string(encodeFrame("add", Int, 3, "k1", "")), `{"name":"add","message":3,"isAmbiorix":true,"id":"k1"}`},
+		{string(encodeRawFrame("add", []byte(`3`), "", "k1", nil)), `{"name":"add","message":3,"isAmbiorix":true,"replyTo":"k1"}`},
+		{string(encodeRawFrame("add", nil, "", "k1", &CallError{Code: "not_found", Message: "no <x>"})), `{"name":"add","message":null,"isAmbiorix":true,"replyTo":"k1","error":{"code":"not_found","message":"no <x>"}}`},
+		{string(encodeFrame("m", Any, any(map[string]any{"a": "<b>"}), "", "")), `{"name":"m","message":{"a":"<b>"},"isAmbiorix":true}`},
+	}
+	for _, tc := range cases {
+		if tc.got != tc.want {
+			t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+		}
+	}
+}
+
+// FuzzParseEnvelope checks the decoder against encoding/json on arbitrary
+// frames: it never panics, accepts exactly the valid UTF-8 JSON texts,
+// classifies objects and non-objects as encoding/json does, and what it
+// reads survives a round trip through the encoder.
+func FuzzParseEnvelope(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"chat","message":"hi","isAmbiorix":true}`,
+		`{"isAmbiorix":true,"message":{"a":[1,2.5e3,null]},"name":"x\u2028"}`,
+		`{"name":"add","message":{"a":1},"isAmbiorix":true,"id":"1"}`,
+		`{"name":"add","message":null,"isAmbiorix":true,"replyTo":"1","error":{"code":"x","message":"y"}}`,
+		`[{"name":"a"}]`, `{bad`, ``, `"s"`, `{"name":"a","name":"b"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	d := new(jx.Decoder)
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var env envelope
+		kind, err := parseEnvelope(d, frame, &env)
+		if !utf8.Valid(frame) {
+			// encoding/json would replace the bad bytes; text frames must be UTF-8.
+			if kind != KindInvalidUTF8 {
+				t.Fatalf("invalid UTF-8 %q: kind %v", frame, kind)
+			}
+			return
+		}
+		var ref any
+		refErr := json.Unmarshal(frame, &ref)
+		switch {
+		case refErr != nil && err == nil:
+			t.Fatalf("accepted %q, which encoding/json rejects: %v", frame, refErr)
+		case refErr == nil && err != nil && kind != KindNotObject:
+			t.Fatalf("rejected valid JSON %q: %v %v", frame, kind, err)
+		case refErr == nil && kind == KindNotObject:
+			if _, isObj := ref.(map[string]any); isObj {
+				t.Fatalf("object %q reported as not an object", frame)
+			}
+		}
+		if err != nil {
+			return
+		}
+		obj := ref.(map[string]any)
+		if name, ok := obj["name"].(string); ok != (env.nameKind == jx.String) {
+			t.Fatalf("%q: name kind %v, encoding/json sees %T", frame, env.nameKind, obj["name"])
+		} else if ok && bytes.Equal(env.name, []byte(name)) == false && !hasDuplicateKey(frame, "name") {
+			t.Fatalf("%q: name %q, want %q", frame, env.name, name)
+		}
+		// What was read encodes to a frame that reads back the same.
+		out := encodeRawFrame(string(env.name), env.message, "", "", nil)
+		var again envelope
+		if _, err := parseEnvelope(new(jx.Decoder), out, &again); err != nil {
+			t.Fatalf("re-encoded %q does not parse: %v", out, err)
+		}
+		if env.nameKind == jx.String && !bytes.Equal(again.name, env.name) {
+			t.Fatalf("name %q came back as %q", env.name, again.name)
+		}
+		if len(env.message) > 0 && !bytes.Equal(again.message, env.message) {
+			t.Fatalf("message %q came back as %q", env.message, again.message)
+		}
+	})
+}
+
+// hasDuplicateKey reports whether key may occur more than once, in which
+// case encoding/json keeps the last and the runtime (as the reference) the
+// first.
+func hasDuplicateKey(frame []byte, key string) bool {
+	return bytes.Count(frame, []byte(`"`+key+`"`)) > 1 || bytes.Contains(frame, []byte(`\u`))
+}
