@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -157,15 +158,24 @@ var Int = Codec[int64]{
 	Encode: func(w *jx.Writer, v int64) { w.Int64(v) },
 	Decode: func(d *jx.Decoder) (int64, error) {
 		t := d.Next()
-		if t != jx.Number && t != jx.String {
+		if t == jx.String {
+			// R writes integers outside int32 as decimal strings.
+			s, err := d.Str()
+			if err != nil {
+				return 0, err
+			}
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return 0, &PayloadError{Err: fmt.Errorf("expected integer, got string %q", s)}
+			}
+			return v, nil
+		}
+		if t != jx.Number {
 			return 0, typeError("integer", t)
 		}
 		n, err := d.Num()
 		if err != nil {
 			return 0, &PayloadError{Err: fmt.Errorf("expected integer: %v", err)}
-		}
-		if n.Str() && !n.IsInt() {
-			return 0, &PayloadError{Err: fmt.Errorf("expected integer, got string %s", n.String())}
 		}
 		v, err := n.Int64()
 		if err != nil {
@@ -277,7 +287,8 @@ var RawJSON = Codec[json.RawMessage]{
 		if err != nil {
 			return nil, err
 		}
-		return json.RawMessage(append([]byte(nil), raw...)), nil
+		// jx includes the whitespace before the value.
+		return json.RawMessage(append([]byte(nil), bytes.TrimLeft(raw, " \t\r\n")...)), nil
 	},
 }
 
@@ -484,8 +495,12 @@ func DecodePayload[T any](c Codec[T], raw []byte) (T, error) {
 	d.ResetBytes(nil)
 	decoderPool.Put(d)
 	if err != nil {
+		// Return the located error itself, not jx's wrapping of it, whose
+		// text ("callback: ...") means nothing to a reader of the error.
 		var pe *PayloadError
-		if !errors.As(err, &pe) {
+		if errors.As(err, &pe) {
+			err = pe
+		} else {
 			err = &PayloadError{Err: err}
 		}
 	}
