@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"go/format"
 	"strings"
 
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
@@ -50,15 +49,12 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	}
 	g.compositeInit(f)
 
+	// Render runs go/format itself; a second pass would only cost time.
 	var buf bytes.Buffer
 	if err := f.Render(&buf); err != nil {
 		return nil, fmt.Errorf("render Go: %w", err)
 	}
-	out, err := format.Source(buf.Bytes())
-	if err != nil {
-		return nil, fmt.Errorf("format Go: %w", err)
-	}
-	return out, nil
+	return buf.Bytes(), nil
 }
 
 type gen struct {

@@ -24,7 +24,8 @@ func Load(file string, src []byte) (*Model, error) {
 }
 
 type loader struct {
-	d     diags
+	d       diags
+	aliases int // alias expansions so far; bounded against alias bombs
 	named map[string]*Named // declared types by name
 	order []string          // declared type names in file order, for suggestions
 }
@@ -54,7 +55,7 @@ func (l *loader) load(src []byte) *Model {
 		l.d.add(Pos{1, 1}, "the schema is empty; it needs a `messages:` mapping")
 		return m
 	}
-	root := deref(doc.Content[0])
+	root := l.deref(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		l.d.add(pos(root), "the schema must be a mapping with `messages:` and `types:`")
 		return m
@@ -124,9 +125,22 @@ func (l *loader) load(src []byte) *Model {
 
 var typeName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
 
-// deref follows YAML aliases (*anchor) to the node they stand for.
-func deref(n *yaml.Node) *yaml.Node {
-	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+// maxAliases bounds alias expansions: a few aliases nested inside each
+// other can otherwise make a tiny file expand exponentially.
+const maxAliases = 10000
+
+// deref follows YAML aliases (*anchor) to the node they stand for. Past
+// the expansion budget an alias reads as an empty scalar, and the schema
+// gets one diagnostic.
+func (l *loader) deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && i < 100; i++ {
+		l.aliases++
+		if l.aliases == maxAliases {
+			l.d.add(pos(n), "too many alias expansions (more than %d)", maxAliases)
+		}
+		if n.Alias == nil || l.aliases >= maxAliases {
+			return &yaml.Node{Kind: yaml.ScalarNode, Line: n.Line, Column: n.Column}
+		}
 		n = n.Alias
 	}
 	return n
@@ -137,7 +151,7 @@ func deref(n *yaml.Node) *yaml.Node {
 func (l *loader) fields(n *yaml.Node, what string, fn func(key string, k, v *yaml.Node)) {
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := deref(n.Content[i]), deref(n.Content[i+1])
+		k, v := l.deref(n.Content[i]), l.deref(n.Content[i+1])
 		if k.Kind != yaml.ScalarNode {
 			l.d.add(pos(k), "%s: keys must be plain strings", what)
 			continue
@@ -203,7 +217,7 @@ func (l *loader) enum(n *Named, what string, v *yaml.Node) {
 	seen := map[string]bool{}
 	goSeen := map[string]string{}
 	for _, e := range v.Content {
-		e = deref(e)
+		e = l.deref(e)
 		if e.Kind != yaml.ScalarNode || e.Value == "" {
 			l.d.add(pos(e), "%s: enum values must be non-empty strings", what)
 			continue

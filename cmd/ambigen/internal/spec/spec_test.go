@@ -1,0 +1,131 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGoIdent(t *testing.T) {
+	tests := []struct{ in, want, err string }{
+		{"onearg-ran", "OneargRan", ""},
+		{"chat", "Chat", ""},
+		{"sentAt", "SentAt", ""},
+		{"user_id", "UserID", ""},
+		{"TRUE", "TRUE", ""},
+		{"a.b c", "ABC", ""},
+		{"--", "", "no ASCII letters"},
+		{"1", "", "start with a digit"},
+	}
+	for _, tt := range tests {
+		got, err := goIdent(tt.in)
+		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("goIdent(%q) = %q, %v; want %q, %q", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"string", "int", "ChatMessage", "Mood"}
+	tests := []struct{ got, want string }{
+		{"ChatMsg", ` (did you mean "ChatMessage"?)`},
+		{"strng", ` (did you mean "string"?)`},
+		{"mood", ` (did you mean "Mood"?)`},
+		{"Completely", ""},
+	}
+	for _, tt := range tests {
+		if s := suggest(tt.got, names); s != tt.want {
+			t.Errorf("suggest(%q) = %q, want %q", tt.got, s, tt.want)
+		}
+	}
+}
+
+func TestModel(t *testing.T) {
+	src := `messages:
+  add: {from: client, payload: {a: int, b: int}, reply: int, doc: Adds.}
+  post: {from: both, payload: list<Msg>}
+types:
+  Msg: {fields: {text: string, when: {type: timestamp, optional: true, doc: Sent.}}}
+`
+	m, err := Load("s.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := m.Messages[0]
+	if add.GoName != "Add" || !add.IsCall() || add.Payload.Named.Name != "AddRequest" || add.Reply.Kind != Int || add.Doc != "Adds." {
+		t.Errorf("add resolved as %+v", add)
+	}
+	post := m.Messages[1]
+	if post.Payload.String() != "list<Msg>" || post.Payload.Key() != "ListMsg" || !post.ClientSends() || !post.ServerSends() {
+		t.Errorf("post resolved as %+v", post)
+	}
+	if len(m.Types) != 2 || m.Types[0].Name != "Msg" || m.Types[1].Name != "AddRequest" || !m.Types[1].Inline {
+		t.Errorf("types: %+v", m.Types)
+	}
+	when := m.Types[0].Fields[1]
+	if !when.Optional || when.Type.Kind != Timestamp || when.Doc != "Sent." || when.Pos != (Pos{5, 32}) {
+		t.Errorf("field when: %+v", when)
+	}
+}
+
+func TestErrorsAreSorted(t *testing.T) {
+	_, err := Load("s.yaml", []byte("types:\n  B: {fields: {x: Nope}}\nmessages:\n  a: {from: x, payload: Nada}\n"))
+	var list Errors
+	if !errors.As(err, &list) || len(list) != 3 {
+		t.Fatalf("got %v", err)
+	}
+	for i := 1; i < len(list); i++ {
+		if list[i].Pos.Line < list[i-1].Pos.Line {
+			t.Errorf("not sorted: %v", list)
+		}
+	}
+}
+
+// FuzzLoad: no input makes the loader panic, and every failure is a
+// non-empty list of positioned diagnostics.
+func FuzzLoad(f *testing.F) {
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "cases", "*", "schema.yaml"))
+	for _, s := range seeds {
+		data, err := os.ReadFile(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("messages:\n  a: &x {from: both, payload: *x}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		m, err := Load("f.yaml", src)
+		if err == nil {
+			if m == nil {
+				t.Fatal("nil model without error")
+			}
+			return
+		}
+		var list Errors
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Fatalf("error %v is not a non-empty Errors", err)
+		}
+		for _, d := range list {
+			if d.Pos.Line < 1 || d.Pos.Col < 1 {
+				t.Fatalf("diagnostic without position: %v", d)
+			}
+		}
+	})
+}
+
+// TestAliasBudget: alias expansions are bounded and reported, however the
+// file uses them.
+func TestAliasBudget(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x: &d {from: both, payload: string}\nmessages:\n")
+	for i := 0; i < maxAliases+10; i++ {
+		fmt.Fprintf(&b, "  m%d: *d\n", i)
+	}
+	_, err := Load("many.yaml", []byte(b.String()))
+	if err == nil || !strings.Contains(err.Error(), "too many alias expansions") {
+		t.Fatalf("got %.300v", err)
+	}
+}
