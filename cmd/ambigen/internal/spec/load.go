@@ -25,9 +25,9 @@ func Load(file string, src []byte) (*Model, error) {
 
 type loader struct {
 	d       diags
-	aliases int // alias expansions so far; bounded against alias bombs
-	named map[string]*Named // declared types by name
-	order []string          // declared type names in file order, for suggestions
+	aliases int               // alias expansions so far; bounded against alias bombs
+	named   map[string]*Named // declared types by name
+	order   []string          // declared type names in file order, for suggestions
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
