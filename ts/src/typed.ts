@@ -63,7 +63,17 @@ export interface TypedClient<S extends Schema> {
  * registered in the same turn see every message, since the socket opens later.
  */
 export function createTypedClient<S extends Schema>(descriptor: Descriptor, options: ClientOptions = {}): TypedClient<S> {
-  const client = new Client({ ...options, validators: { ...descriptor.validators, ...options.validators } });
+  // Validators passed in options add to (or override, name by name) the descriptor's.
+  const v = descriptor.validators;
+  const extra = options.validators ?? {};
+  const client = new Client({
+    ...options,
+    validators: {
+      message: { ...v.message, ...extra.message },
+      reply: { ...v.reply, ...extra.reply },
+      request: { ...v.request, ...extra.request },
+    },
+  });
   const table = <F>(names: readonly string[], make: (name: string) => F): Record<string, F> => {
     // A null prototype keeps message names such as "constructor" from meeting Object's own members.
     const out: Record<string, F> = Object.create(null);

@@ -63,10 +63,10 @@ export class GoServer {
     });
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
-  async stop(): Promise<void> {
+  /** SIGTERM (a graceful shutdown), then SIGKILL if it has not exited within 5 s; or SIGKILL at once (a crash). */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
-    this.proc.kill("SIGTERM");
+    this.proc.kill(signal);
     const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
     await this.exited;
     clearTimeout(timer);

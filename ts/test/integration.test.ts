@@ -152,31 +152,37 @@ describe("against the Go runtime", () => {
     vm.runInContext("Ambiorix.client.close()", page);
   });
 
-  test("it reconnects after the server restarts, failing calls in flight and flushing what was queued", async () => {
-    const { client, errors } = connect({ reconnect: { initialDelay: 50, maxDelay: 200 } });
-    const closes: Lib.CloseInfo[] = [];
-    let opens = 0;
-    client.onopen = () => opens++;
-    client.onclose = (info) => closes.push(info);
-    await waitFor(() => client.status === "open", 3000, "open");
-    // The expectation is attached now: the rejection comes while the server stops.
-    const inFlight = assert.rejects(client.call("slow", 10_000, { timeout: 20_000 }), isCode("closed"));
-    await new Promise((r) => setTimeout(r, 50));
+  for (const [how, signal, code] of [
+    ["shuts down", "SIGTERM", 1001],
+    ["crashes", "SIGKILL", 1006],
+  ] as const) {
+    test(`it reconnects after the server ${how} and restarts, failing calls in flight and flushing what was queued`, async () => {
+      const { client, errors } = connect({ reconnect: { initialDelay: 50, maxDelay: 200 } });
+      const closes: Lib.CloseInfo[] = [];
+      let opens = 0;
+      client.onopen = () => opens++;
+      client.onclose = (info) => closes.push(info);
+      await waitFor(() => client.status === "open", 3000, "open");
+      // The expectation is attached now: the rejection comes while the server stops.
+      const inFlight = assert.rejects(client.call("slow", 10_000, { timeout: 20_000 }), isCode("closed"));
+      await new Promise((r) => setTimeout(r, 50));
 
-    const addr = server.addr;
-    await server.stop();
-    await inFlight;
-    assert.equal(client.status, "connecting");
-    assert.equal(closes[0]?.code, 1001, "shutdown closes with 1001");
-    assert.equal(closes[0]?.reconnecting, true);
-    assert.equal(client.send("greeting", "are you back?"), true);
+      const addr = server.addr;
+      await server.stop(signal);
+      await inFlight;
+      assert.equal(client.status, "connecting");
+      assert.equal(closes[0]?.code, code);
+      assert.equal(closes[0]?.reconnecting, true);
+      assert.equal(client.send("greeting", "are you back?"), true);
 
-    await new Promise((r) => setTimeout(r, 300)); // a few refused attempts while it is down
-    server = await GoServer.start(bin, addr);
-    assert.equal(await next(client, "greeting", 5000), "Hello from the server!");
-    assert.equal(client.status, "open");
-    assert.equal(opens, 2);
-    assert.ok(closes.length >= 2 && closes.slice(1).every((c) => c.code === 1006 && c.reconnecting), "refused attempts count as abnormal closes");
-    assert.ok(errors.length >= 1, "refused attempts are reported");
-  });
+      await new Promise((r) => setTimeout(r, 300)); // a few refused attempts while it is down
+      server = await GoServer.start(bin, addr);
+      assert.equal(await next(client, "greeting", 5000), "Hello from the server!");
+      assert.equal(client.status, "open");
+      assert.equal(opens, 2);
+      assert.ok(closes.length >= 2 && closes.slice(1).every((c) => c.code === 1006 && c.reconnecting), "refused attempts count as abnormal closes");
+      assert.ok(errors.length >= 1, "refused attempts are reported");
+      client.close();
+    });
+  }
 });

@@ -81,6 +81,31 @@ test("the typed client routes each name through the core with its validators", a
   assert.equal(api.status, "closed");
 });
 
+test("validators from options add to the descriptor's, name by name", () => {
+  const api = createTypedClient<Messages>(descriptor, {
+    url: "ws://fake.test/",
+    WebSocket: FakeWebSocket,
+    reconnect: false,
+    validators: { message: { chat: (v) => (v === "bad" ? ": a bad word" : undefined) } },
+  });
+  const errors: Error[] = [];
+  api.client.onerror = (e) => errors.push(e);
+  const got: unknown[] = [];
+  api.on.chat((m) => got.push(m));
+  api.on.update((m) => got.push(m));
+  const ws = FakeWebSocket.last();
+  ws.open();
+  ws.receiveJSON({ name: "chat", message: "bad", isAmbiorix: true });
+  ws.receiveJSON({ name: "chat", message: "good", isAmbiorix: true });
+  ws.receiveJSON({ name: "update", message: {}, isAmbiorix: true });
+  assert.deepEqual(got, ["good"]);
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    ['message "chat": invalid payload: : a bad word', 'message "update": invalid payload: count: want number'],
+  );
+  api.close();
+});
+
 // Never called: it exists so that tsc proves wrong payloads and names do not compile.
 export function typeChecks(api: TypedClient<Messages>): void {
   api.send.chat("fine");
