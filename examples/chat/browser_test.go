@@ -72,9 +72,9 @@ func newBrowser(t *testing.T) context.Context {
 	t.Cleanup(cancelAlloc)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(cancelBrowser)
-	ctx, cancel := context.WithTimeout(browser, uiTimeout)
-	defer cancel()
-	if err := chromedp.Do(ctx); err != nil { // launches the browser
+	// The first action launches the browser and ties it to the context it is given, so it gets
+	// the browser's own context: one with a timeout would kill Chromium when the timeout ends.
+	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start %s: %v", path, err)
 	}
 	return browser
@@ -85,12 +85,16 @@ func newTab(t *testing.T, first context.Context, url string) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(first)
 	t.Cleanup(cancel)
-	run(t, tab, chromedp.Navigate(url))
+	// As with the browser, the tab belongs to the context of the action that opens it.
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("open a tab: %v", err)
+	}
+	do(t, tab, chromedp.Navigate(url))
 	return tab
 }
 
-// run performs actions on a tab, failing the test if they do not finish within uiTimeout.
-func run(t *testing.T, tab context.Context, actions ...chromedp.Action[chromedp.Void]) {
+// do performs actions on a tab, failing the test if they do not finish within uiTimeout.
+func do(t *testing.T, tab context.Context, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, uiTimeout)
 	defer cancel()
@@ -139,7 +143,7 @@ const (
 // say types text into the message box and clicks Send, as a person would.
 func say(t *testing.T, tab context.Context, send, text string) {
 	t.Helper()
-	run(t, tab,
+	do(t, tab,
 		chromedp.SendKeys(chromedp.CSS("#msg"), text),
 		chromedp.Click(chromedp.CSS(send)),
 	)
@@ -172,10 +176,10 @@ func TestBrowser(t *testing.T) {
 		tab := newTab(t, browser, chat.httpURL())
 		waitFor(t, tab, "connection shown as open", textIs("status", "open"))
 
-		run(t, tab, chromedp.Click(chromedp.CSS("#greet")))
+		do(t, tab, chromedp.Click(chromedp.CSS("#greet")))
 		waitFor(t, tab, "the server's greeting is shown", textIs("greeting", greetingReply))
 
-		run(t, tab,
+		do(t, tab,
 			chromedp.SetValue(chromedp.CSS("#a"), "40"),
 			chromedp.SetValue(chromedp.CSS("#b"), "2"),
 			chromedp.Click(chromedp.CSS("#add")),
@@ -184,7 +188,7 @@ func TestBrowser(t *testing.T) {
 
 		// The server's error reply reaches the page as a CallError with its code: 2^62 is exact
 		// in a JavaScript number, and twice it overflows the schema's 64-bit int.
-		run(t, tab,
+		do(t, tab,
 			chromedp.SetValue(chromedp.CSS("#a"), "4611686018427387904"),
 			chromedp.SetValue(chromedp.CSS("#b"), "4611686018427387904"),
 			chromedp.Click(chromedp.CSS("#add")),

@@ -128,11 +128,22 @@ func serve(ln net.Listener, logger *slog.Logger) *server {
 	return s
 }
 
+// httpGrace is how long shutdown lets page and script requests in flight finish. They take
+// milliseconds; the bound exists because browsers keep spare preconnected sockets that never
+// carry a request, and http.Server.Shutdown counts those as busy for 5 s.
+const httpGrace = 500 * time.Millisecond
+
 // shutdown closes every WebSocket with 1001 (going away) first, because http.Server.Shutdown
-// does not wait for hijacked connections, then stops accepting and waits for Serve to return.
+// does not wait for hijacked connections, then stops accepting, lets requests in flight finish
+// within httpGrace, closes what is left, and waits for Serve to return.
 func (s *server) shutdown(ctx context.Context) error {
 	rtErr := s.rt.Shutdown(ctx)
-	httpErr := s.http.Shutdown(ctx)
+	hctx, cancel := context.WithTimeout(ctx, httpGrace)
+	defer cancel()
+	httpErr := s.http.Shutdown(hctx)
+	if errors.Is(httpErr, context.DeadlineExceeded) && ctx.Err() == nil {
+		httpErr = s.http.Close()
+	}
 	serveErr := <-s.done
 	return errors.Join(rtErr, httpErr, serveErr)
 }
