@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-faster/jx"
@@ -111,20 +114,76 @@ func DecodeObject(d *jx.Decoder, field func(d *jx.Decoder, key string) error) er
 	if t := d.Next(); t != jx.Object {
 		return typeError("object", t)
 	}
-	var seen []string
-	return d.ObjBytes(func(d *jx.Decoder, key []byte) error {
-		for _, k := range seen {
-			if k == string(key) {
-				return d.Skip()
+	it, err := d.ObjIter()
+	if err != nil {
+		return err
+	}
+	// Keys seen so far, by a seeded hash: no allocation for the objects of
+	// a schema, and a peer cannot make two keys collide on purpose.
+	var small [16]uint64
+	seen := small[:0]
+	for it.Next() {
+		key := it.Key()
+		h := maphash.Bytes(keySeed, key)
+		if slices.Contains(seen, h) {
+			if err := d.Skip(); err != nil {
+				return err
 			}
+			continue
 		}
-		k := string(key)
-		seen = append(seen, k)
+		seen = append(seen, h)
+		k := internKey(key)
 		if err := field(d, k); err != nil {
 			return atField(k, err)
 		}
-		return nil
-	})
+	}
+	return it.Err()
+}
+
+var keySeed = maphash.MakeSeed()
+
+// Object keys are interned so that decoding a schema's objects does not
+// allocate a string per key. The table is bounded: keys from a hostile
+// peer cannot grow it without limit, they are merely not interned.
+const (
+	maxInternedKeys   = 4096
+	maxInternedKeyLen = 64
+)
+
+var (
+	internMu    sync.Mutex
+	internTable atomic.Pointer[map[string]string]
+)
+
+func internKey(b []byte) string {
+	if p := internTable.Load(); p != nil {
+		if s, ok := (*p)[string(b)]; ok {
+			return s
+		}
+	}
+	s := string(b)
+	if len(b) > maxInternedKeyLen {
+		return s
+	}
+	internMu.Lock()
+	defer internMu.Unlock()
+	var old map[string]string
+	if p := internTable.Load(); p != nil {
+		old = *p
+	}
+	if len(old) >= maxInternedKeys {
+		return s
+	}
+	if v, ok := old[s]; ok {
+		return v
+	}
+	next := make(map[string]string, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	next[s] = s
+	internTable.Store(&next)
+	return s
 }
 
 // String is the codec for schema type string.

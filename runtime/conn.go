@@ -38,6 +38,8 @@ type Conn struct {
 	pending     map[string]chan callResult // calls we made, by id
 	nextCall    uint64
 
+	limited io.LimitedReader // reused by the reader, to allocate nothing per message
+
 	wake       chan struct{} // capacity 1: "the queue or the state changed"
 	stop       chan struct{} // closed when the reader has finished
 	writerDone chan struct{}
@@ -290,8 +292,10 @@ func (c *Conn) readLoop() {
 		c.ep.stats.in.Add(1)
 		buf := framePool.Get().(*bytes.Buffer)
 		buf.Reset()
+		c.limited.R, c.limited.N = r, cfg.readLimit+1
 		var n int64
-		n, err = buf.ReadFrom(io.LimitReader(r, cfg.readLimit+1))
+		n, err = buf.ReadFrom(&c.limited)
+		c.limited.R = nil
 		if err != nil {
 			framePool.Put(buf)
 			break

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/go-faster/jx"
@@ -189,26 +190,49 @@ func envelopeTail(w *jx.Writer, id, replyTo string, cerr *CallError) {
 	w.RawStr(`}`)
 }
 
-// encodeFrame returns the complete envelope for name and v, in a fresh slice
-// that the send queue may own (a broadcast shares it between connections).
+// Envelopes are built in pooled writers and copied out at their exact
+// size: one allocation per frame, however the payload grew the buffer.
+var writers = sync.Pool{New: func() any { return &jx.Writer{Buf: make([]byte, 0, 512)} }}
+
+// maxPooledWriter bounds the buffers kept in the pool, so one huge frame
+// does not pin its buffer.
+const maxPooledWriter = 64 << 10
+
+func getWriter() *jx.Writer {
+	w := writers.Get().(*jx.Writer)
+	w.Buf = w.Buf[:0]
+	return w
+}
+
+// finishWriter returns a copy of w's bytes that the send queue may own (a
+// broadcast shares it between connections) and recycles w.
+func finishWriter(w *jx.Writer) []byte {
+	out := append([]byte(nil), w.Buf...)
+	if cap(w.Buf) <= maxPooledWriter {
+		writers.Put(w)
+	}
+	return out
+}
+
+// encodeFrame returns the complete envelope for name and v.
 func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) []byte {
-	w := jx.Writer{Buf: make([]byte, 0, 64+len(name))}
-	envelopeHead(&w, name)
-	codec.Encode(&w, v)
-	envelopeTail(&w, id, replyTo, nil)
-	return w.Buf
+	w := getWriter()
+	envelopeHead(w, name)
+	codec.Encode(w, v)
+	envelopeTail(w, id, replyTo, nil)
+	return finishWriter(w)
 }
 
 // encodeRawFrame is encodeFrame for a payload that is already JSON; an
 // empty payload is written as null.
 func encodeRawFrame(name string, payload []byte, id, replyTo string, cerr *CallError) []byte {
-	w := jx.Writer{Buf: make([]byte, 0, 64+len(name)+len(payload))}
-	envelopeHead(&w, name)
+	w := getWriter()
+	envelopeHead(w, name)
 	if len(payload) == 0 {
 		w.Null()
 	} else {
 		w.Raw(payload)
 	}
-	envelopeTail(&w, id, replyTo, cerr)
-	return w.Buf
+	envelopeTail(w, id, replyTo, cerr)
+	return finishWriter(w)
 }
