@@ -285,7 +285,7 @@ export class Client {
    * or the queue is full (then onerror gets a QueueFullError).
    */
   send(name: string, message?: unknown): boolean {
-    return this.write(name, JSON.stringify({ name, message, isAmbiorix: true }));
+    return this.write(name, JSON.stringify({ name, message, isAmbiorix: true })) === undefined;
   }
 
   /** Adds a listener for messages named name; it returns a function that removes it. */
@@ -330,16 +330,14 @@ export class Client {
    */
   call(name: string, message?: unknown, options: CallOptions = {}): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      if (!this.started) {
-        reject(new CallError("closed", "client is not started"));
-        return;
-      }
       const signal = options.signal;
       if (signal?.aborted) {
         reject(new CallError("canceled", "call canceled"));
         return;
       }
       const id = (++this.nextId).toString(36);
+      // Serialised first, so that a payload JSON cannot hold (a cycle, a BigInt) rejects before anything is registered.
+      const data = JSON.stringify({ name, message, isAmbiorix: true, id });
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = () => this.finishCall(id, new CallError("canceled", "call canceled"));
       const pending: Pending = {
@@ -361,36 +359,35 @@ export class Client {
         );
       }
       signal?.addEventListener("abort", onAbort);
-      const data = JSON.stringify({ name, message, isAmbiorix: true, id });
-      if (!this.write(name, data, id) && this.pending.has(id)) {
-        this.finishCall(id, new CallError("queue_full", `send queue full: call "${name}" was not sent`));
-      }
+      const refused = this.write(name, data, id);
+      if (refused === "closed") this.finishCall(id, new CallError("closed", `call "${name}": client is closed`));
+      if (refused === "queue_full") this.finishCall(id, new CallError("queue_full", `send queue full: call "${name}" was not sent`));
     });
   }
 
-  // write sends data now or queues it. id marks a call request.
-  private write(name: string, data: string, id?: string): boolean {
-    if (!this.started && this.state === "closed") return false;
+  // write sends data now or queues it (id marks a call request). It returns
+  // why it refused, or undefined when the data was sent or queued.
+  private write(name: string, data: string, id?: string): "closed" | "queue_full" | undefined {
+    if (!this.started && this.state === "closed") return "closed";
     const sock = this.socket;
-    if (sock && sock.readyState === OPEN && this.state === "open") {
+    if (sock && this.state === "open" && sock.readyState === OPEN) {
       try {
         sock.send(data);
-      } catch (err) {
-        this.report(asError(err));
-        return false;
+        if (id !== undefined) {
+          const p = this.pending.get(id);
+          if (p) p.sent = true;
+        }
+        return undefined;
+      } catch {
+        // The socket is going away under us; its close event follows, so the queue keeps this for the next connection.
       }
-      if (id !== undefined) {
-        const p = this.pending.get(id);
-        if (p) p.sent = true;
-      }
-      return true;
     }
     if (this.queue.length >= this.queueLimit) {
       this.report(new QueueFullError(name, this.queueLimit));
-      return false;
+      return "queue_full";
     }
     this.queue.push(id === undefined ? { data, name } : { data, name, id });
-    return true;
+    return undefined;
   }
 
   private connect(): void {
@@ -526,7 +523,7 @@ export class Client {
   }
 
   private deliver(name: string, message: unknown): void {
-    const problem = this.validators.message.get(name)?.(message);
+    const problem = this.check("message", name, message);
     if (problem !== undefined) {
       this.report(new ValidationError(name, "message", problem));
       return;
@@ -547,7 +544,7 @@ export class Client {
       this.finishCall(id, new CallError(code, typeof e.message === "string" ? e.message : ""));
       return;
     }
-    const problem = this.validators.reply.get(p.name)?.(message);
+    const problem = this.check("reply", p.name, message);
     if (problem !== undefined) {
       this.finishCall(id, new CallError("invalid_reply", new ValidationError(name, "reply", problem).message));
       return;
@@ -582,7 +579,7 @@ export class Client {
       reply(null, { code: "unimplemented", message: `no handler for "${name}"` });
       return;
     }
-    const problem = this.validators.request.get(name)?.(request);
+    const problem = this.check("request", name, request);
     if (problem !== undefined) {
       reply(null, { code: "invalid_argument", message: problem });
       return;
@@ -601,6 +598,18 @@ export class Client {
     // Synchronous handlers answer at once, so replies keep the order of their requests.
     if (isThenable(result)) result.then(reply, fail);
     else reply(result);
+  }
+
+  // check runs the validator for a payload, if any. A validator that throws
+  // fails the payload instead of breaking the frame loop.
+  private check(kind: ValidatorKind, name: string, value: unknown): string | undefined {
+    const v = this.validators[kind].get(name);
+    if (!v) return undefined;
+    try {
+      return v(value);
+    } catch (err) {
+      return `: validator threw: ${asError(err).message}`;
+    }
   }
 
   private finishCall(id: string, err: CallError): void {

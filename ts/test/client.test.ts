@@ -250,14 +250,47 @@ describe("calls", () => {
     await assert.rejects(p, (err: unknown) => err instanceof CallError && err.code === "invalid_reply" && err.message.includes("want number"));
   });
 
-  test("calls on a client that is not started or was closed reject with closed", async () => {
+  test("a call before start() waits for the connection; after close() calls reject with closed", async () => {
     const { client } = newClient();
-    await assert.rejects(client.call("x"), (err: unknown) => err instanceof CallError && err.code === "closed");
+    const early = client.call("add", { a: 1, b: 1 });
     client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.receiveJSON({ name: "add", message: 2, isAmbiorix: true, replyTo: ws.sentJSON()[0]!.id });
+    assert.equal(await early, 2);
     const pending = client.call("x");
     client.close();
     await assert.rejects(pending, (err: unknown) => err instanceof CallError && err.code === "closed");
+    await assert.rejects(client.call("x"), (err: unknown) => err instanceof CallError && err.code === "closed");
   });
+
+  test("a payload JSON cannot carry rejects at once and leaves nothing behind", async () => {
+    const { client, ws } = openClient();
+    await assert.rejects(client.call("big", 1n, { timeout: Infinity }), TypeError);
+    assert.deepEqual(ws.sent, []);
+  });
+});
+
+test("a validator that throws fails the payload instead of breaking the client", () => {
+  const { client, errors } = newClient({
+    validators: {
+      message: {
+        n: () => {
+          throw new Error("bug");
+        },
+      },
+    },
+  });
+  const got: unknown[] = [];
+  client.on("n", (m) => got.push(m));
+  client.on("m", (m) => got.push(m));
+  client.start();
+  const ws = FakeWebSocket.last();
+  ws.open();
+  assert.doesNotThrow(() => ws.receiveJSON({ name: "n", message: 1, isAmbiorix: true }));
+  ws.receiveJSON({ name: "m", message: 2, isAmbiorix: true });
+  assert.deepEqual(got, [2]);
+  assert.match(errors[0]!.message, /validator threw: bug/);
 });
 
 describe("calls from the server", () => {
