@@ -48,14 +48,14 @@ const (
 	MoodNeutral Mood = "neutral"
 )
 
-// Update is an inline payload of the schema.
+// Update is the payload of message "update".
 //
 // How many clients are connected.
 type Update struct {
 	Count int64 `json:"count"`
 }
 
-// AddRequest is an inline payload of the schema.
+// AddRequest is the request of call "add".
 //
 // Adds two numbers.
 type AddRequest struct {
@@ -63,14 +63,14 @@ type AddRequest struct {
 	B int64 `json:"b"`
 }
 
-// ConfirmRequest is an inline payload of the schema.
+// ConfirmRequest is the request of call "confirm".
 //
 // Asks the user a yes/no question.
 type ConfirmRequest struct {
 	Question string `json:"question"`
 }
 
-// ConfirmReply is an inline payload of the schema.
+// ConfirmReply is the reply of call "confirm".
 //
 // Asks the user a yes/no question.
 type ConfirmReply struct {

@@ -23,23 +23,39 @@ export const Mood = {
   neutral: "neutral",
 } as const;
 
-/** How many clients are connected. */
+/**
+ * The payload of message "update".
+ *
+ * How many clients are connected.
+ */
 export interface Update {
   count: number;
 }
 
-/** Adds two numbers. */
+/**
+ * The request of call "add".
+ *
+ * Adds two numbers.
+ */
 export interface AddRequest {
   a: number;
   b: number;
 }
 
-/** Asks the user a yes/no question. */
+/**
+ * The request of call "confirm".
+ *
+ * Asks the user a yes/no question.
+ */
 export interface ConfirmRequest {
   question: string;
 }
 
-/** Asks the user a yes/no question. */
+/**
+ * The reply of call "confirm".
+ *
+ * Asks the user a yes/no question.
+ */
 export interface ConfirmReply {
   ok: boolean;
 }

@@ -134,7 +134,7 @@ func goType(t *spec.Type) *jen.Statement {
 func (g *gen) typeDecl(f *jen.File, n *spec.Named) {
 	lead := fmt.Sprintf("%s is a schema type.", n.Name)
 	if n.Inline {
-		lead = fmt.Sprintf("%s is an inline payload of the schema.", n.Name)
+		lead = fmt.Sprintf("%s is %s.", n.Name, n.Origin)
 	}
 	f.Add(comment(lead, n.Doc))
 	if n.IsEnum() {

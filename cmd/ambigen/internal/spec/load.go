@@ -405,22 +405,26 @@ func (l *loader) message(name string, k, v *yaml.Node, m *Model) *Message {
 	if payload == nil {
 		l.d.add(pos(v), "%s: missing `payload:`", what)
 	} else {
-		msg.Payload = l.payload(what+": payload", payload, inlineName, msg, m)
+		role := fmt.Sprintf("the payload of message %q", name)
+		if reply != nil {
+			role = fmt.Sprintf("the request of call %q", name)
+		}
+		msg.Payload = l.payload(what+": payload", payload, inlineName, role, msg, m)
 	}
 	if reply != nil {
-		msg.Reply = l.payload(what+": reply", reply, msg.GoName+"Reply", msg, m)
+		msg.Reply = l.payload(what+": reply", reply, msg.GoName+"Reply", fmt.Sprintf("the reply of call %q", name), msg, m)
 	}
 	return msg
 }
 
 // payload resolves a payload or reply: a type expression, or a mapping of
 // fields that becomes a named object type of its own.
-func (l *loader) payload(what string, n *yaml.Node, inlineName string, msg *Message, m *Model) *Type {
+func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, msg *Message, m *Model) *Type {
 	switch n.Kind {
 	case yaml.ScalarNode:
 		return l.typeExpr(what, n)
 	case yaml.MappingNode:
-		named := &Named{Name: inlineName, Pos: pos(n), Inline: true, Doc: msg.Doc}
+		named := &Named{Name: inlineName, Pos: pos(n), Inline: true, Origin: origin, Doc: msg.Doc}
 		named.Fields = l.objectFields(what, n)
 		if msg.GoName != "" {
 			m.Types = append(m.Types, named)

@@ -89,7 +89,8 @@ type Named struct {
 	Name   string
 	Doc    string
 	Pos    Pos
-	Inline bool // made from a message's inline payload or reply
+	Inline bool   // made from a message's inline payload or reply
+	Origin string // for inline types: `the payload of message "update"`, `the reply of call "add"`
 	Fields []*Field
 	Enum   []*EnumValue // non-nil for enums
 }

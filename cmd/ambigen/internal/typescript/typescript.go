@@ -61,7 +61,7 @@ func (g *gen) tsdoc(indent, text string) {
 	}
 	g.p("%s/**\n", indent)
 	for _, l := range lines {
-		g.p("%s * %s\n", indent, strings.TrimRight(l, " "))
+		g.p("%s\n", strings.TrimRight(indent+" * "+l, " "))
 	}
 	g.p("%s */\n", indent)
 }
@@ -110,7 +110,11 @@ func (g *gen) file(runtimeImport string) []byte {
 }
 
 func (g *gen) typeDecl(n *spec.Named) {
-	g.tsdoc("", n.Doc)
+	if n.Inline {
+		g.tsdoc("", strings.TrimSpace(strings.ToUpper(n.Origin[:1])+n.Origin[1:]+".\n\n"+n.Doc))
+	} else {
+		g.tsdoc("", n.Doc)
+	}
 	if n.IsEnum() {
 		vals := make([]string, len(n.Enum))
 		for i, e := range n.Enum {
