@@ -144,7 +144,7 @@ func buildCmd(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		if *check {
-			fmt.Fprintf(stderr, "%s is stale (%d bytes on disk, %d bytes built): run `go generate ./jsclient` or ambiorixjs build\n", j.out, len(current), len(built))
+			fmt.Fprintf(stderr, "%s is stale (%d bytes on disk, %d bytes built): rebuild it with ambiorixjs build (go generate)\n", display(j.out), len(current), len(built))
 			stale++
 			continue
 		}
@@ -152,12 +152,28 @@ func buildCmd(args []string, stdout, stderr io.Writer) error {
 		if err := os.WriteFile(j.out, built, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", j.out, len(built))
+		fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", display(j.out), len(built))
 	}
 	if stale > 0 {
 		return fmt.Errorf("%d bundle(s) stale", stale)
 	}
 	return nil
+}
+
+// display shortens path to one relative to the working directory when it lies below it.
+func display(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, abs); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
 }
 
 func usageErr(err error) error {
