@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,15 +16,7 @@ import (
 // TestBot builds the bot, runs it against the example server as a user would, and checks what it
 // prints, what the room sees from it, and that Ctrl-C ends it cleanly.
 func TestBot(t *testing.T) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to build the bot: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "bot")
-	build := exec.Command(gobin, "build", "-o", bin, "./bot")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./bot: %v\n%s", err, out)
-	}
+	bin := goBuild(t, "./bot")
 
 	chat := startChat(t)
 	roomChat := make(chan string, 16)
