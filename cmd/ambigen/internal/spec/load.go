@@ -227,7 +227,11 @@ func (l *loader) enum(n *Named, what string, v *yaml.Node) {
 			continue
 		}
 		seen[e.Value] = true
+		// The type name comes first, so a value may start with a digit.
 		id, err := goIdent(e.Value)
+		if err != nil && id != "" {
+			err = nil
+		}
 		if err != nil {
 			l.d.add(pos(e), "%s: enum value %q: %v", what, e.Value, err)
 			continue
@@ -324,7 +328,9 @@ var goExported = regexp.MustCompile(`^[A-Z][A-Za-z0-9_]*$`)
 var initialisms = map[string]bool{"id": true, "url": true, "uri": true, "http": true, "json": true, "api": true, "uuid": true, "ip": true, "html": true}
 
 // goIdent turns a wire name into an exported Go identifier: every run of
-// ASCII letters and digits is a word, each word starts upper case.
+// ASCII letters and digits is a word, each word starts upper case. When the
+// result starts with a digit it is returned with the error, for callers
+// that put a prefix in front.
 func goIdent(s string) (string, error) {
 	var b strings.Builder
 	word := func(w string) {
@@ -350,7 +356,7 @@ func goIdent(s string) (string, error) {
 	case id == "":
 		return "", errors.New("has no ASCII letters or digits to make a Go name from")
 	case id[0] >= '0' && id[0] <= '9':
-		return "", fmt.Errorf("its Go name %q would start with a digit", id)
+		return id, fmt.Errorf("its Go name %q would start with a digit", id)
 	}
 	return id, nil
 }

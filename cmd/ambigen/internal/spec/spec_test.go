@@ -18,7 +18,7 @@ func TestGoIdent(t *testing.T) {
 		{"TRUE", "TRUE", ""},
 		{"a.b c", "ABC", ""},
 		{"--", "", "no ASCII letters"},
-		{"1", "", "start with a digit"},
+		{"1", "1", "start with a digit"},
 	}
 	for _, tt := range tests {
 		got, err := goIdent(tt.in)

@@ -14,7 +14,7 @@ export async function uses(): Promise<void> {
   c.on["onearg-ran"]((m: unknown) => void m);
   c.on.tree((t: Tree) => void t.children.length);
   const e: Everything = await c.call.lookup({ keys: ["a"], deep: { k: [{ children: [] }] } }, { timeout: 2000 });
-  const lvl: "low" | "mid-range" | "high" = e.level;
+  const lvl: "low" | "mid-range" | "high" | "2x" = e.level;
   void lvl;
   c.handle.ask((l) => [l, Level.high]);
   await c.call.empty({});
