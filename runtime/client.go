@@ -77,7 +77,7 @@ func (c *Client) Dial(ctx context.Context, url string) error {
 	}
 	conn := newConn(c.ep, ws, nil, context.Background())
 	c.conn = conn
-	go conn.writeLoop()
+	conn.start()
 	go conn.readLoop()
 	return nil
 }

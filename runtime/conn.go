@@ -40,10 +40,17 @@ type Conn struct {
 
 	limited io.LimitedReader // reused by the reader, to allocate nothing per message
 
-	wake       chan struct{} // capacity 1: "the queue or the state changed"
-	stop       chan struct{} // closed when the reader has finished
-	writerDone chan struct{}
-	done       chan struct{}
+	// The writer goroutine exists only while there is something to write:
+	// an idle connection holds no writer stack. writing says one runs; at
+	// most one does, so it alone writes data, pings and the close frame.
+	writing   bool
+	pingDue   bool
+	closeSent bool
+	writers   sync.WaitGroup
+	pingTimer *time.Timer // re-armed after each ping; nil without pings
+	lingering *time.Timer // after our close frame: gives up on the peer's answer
+
+	done chan struct{}
 }
 
 type connState uint8
@@ -57,16 +64,13 @@ const (
 func newConn(ep *endpoint, ws *websocket.Conn, identity any, parent context.Context) *Conn {
 	ctx, cancel := context.WithCancel(parent)
 	c := &Conn{
-		id:         connIDs.Add(1),
-		ws:         ws,
-		ep:         ep,
-		identity:   identity,
-		ctx:        ctx,
-		cancel:     cancel,
-		wake:       make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		writerDone: make(chan struct{}),
-		done:       make(chan struct{}),
+		id:       connIDs.Add(1),
+		ws:       ws,
+		ep:       ep,
+		identity: identity,
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
 	}
 	// The read limit is enforced by the reader itself so that an oversize
 	// message can be skipped without losing the connection; gorilla's own
@@ -81,6 +85,34 @@ func newConn(ep *endpoint, ws *websocket.Conn, identity any, parent context.Cont
 	ep.stats.connections.Add(1)
 	ep.stats.active.Add(1)
 	return c
+}
+
+// start arms the keepalive; the caller then runs readLoop.
+func (c *Conn) start() {
+	if p := c.ep.cfg.pingInterval; p > 0 {
+		c.mu.Lock()
+		c.pingTimer = time.AfterFunc(p, c.requestPing)
+		c.mu.Unlock()
+	}
+}
+
+func (c *Conn) requestPing() {
+	c.mu.Lock()
+	if c.state == stateOpen {
+		c.pingDue = true
+		c.kickLocked()
+	}
+	c.mu.Unlock()
+}
+
+// kickLocked starts the writer if there is none. c.mu must be held.
+func (c *Conn) kickLocked() {
+	if c.writing || c.state == stateClosed {
+		return
+	}
+	c.writing = true
+	c.writers.Add(1)
+	go c.writeLoop()
 }
 
 // ID is unique among the connections of a process.
@@ -148,16 +180,9 @@ func (c *Conn) closeWith(code int, reason string, cause error, dropQueue bool) e
 		clear(c.queue)
 		c.queue = c.queue[:0]
 	}
+	c.kickLocked()
 	c.mu.Unlock()
-	c.signal()
 	return nil
-}
-
-func (c *Conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
 }
 
 // enqueue hands a complete frame to the writer. It never blocks: a full
@@ -179,8 +204,8 @@ func (c *Conn) enqueue(frame []byte) error {
 		return ErrSlowConsumer
 	}
 	c.queue = append(c.queue, frame)
+	c.kickLocked()
 	c.mu.Unlock()
-	c.signal()
 	return nil
 }
 
@@ -195,79 +220,83 @@ func (c *Conn) abort() {
 // larger ones are dropped so that an idle connection holds little memory.
 const keepQueueCap = 16
 
-// writeLoop owns every write on the socket except the control frames
-// gorilla answers itself (pong, close echo), which its WriteControl makes
-// safe to interleave.
+// writeLoop writes until there is nothing left to write, then exits; the
+// next enqueue starts a new one. It owns every write on the socket except
+// the control frames gorilla answers itself (pong, close echo), which its
+// WriteControl makes safe to interleave.
 func (c *Conn) writeLoop() {
-	defer close(c.writerDone)
+	defer c.writers.Done()
 	cfg := &c.ep.cfg
-	var tick <-chan time.Time
-	if cfg.pingInterval > 0 {
-		t := time.NewTicker(cfg.pingInterval)
-		defer t.Stop()
-		tick = t.C
-	}
 	var spare [][]byte
 	for {
-		select {
-		case <-c.stop:
-			return
-		case <-tick:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
-				c.abort()
-				return
-			}
-		case <-c.wake:
-			c.mu.Lock()
-			batch := c.queue
-			c.queue = spare
-			spare = nil
-			state, code, reason := c.state, c.closeCode, c.closeReason
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = spare
+		spare = nil
+		ping := c.pingDue
+		c.pingDue = false
+		sendClose := c.state == stateClosing && !c.closeSent
+		if c.state == stateClosed || (len(batch) == 0 && !ping && !sendClose) {
+			c.queue = batch
+			c.writing = false
 			c.mu.Unlock()
-			for i, f := range batch {
-				_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
-				if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-					c.abort()
-					return
-				}
-				c.ep.stats.out.Add(1)
-				batch[i] = nil
-			}
-			if cap(batch) <= keepQueueCap {
-				spare = batch[:0]
-			}
-			if state == stateClosing {
-				c.mu.Lock()
-				// Frames queued before the close was decided are written
-				// first; a woken writer may still find some.
-				rest := c.queue
-				c.queue = nil
-				c.mu.Unlock()
-				for _, f := range rest {
-					_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
-					if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
-						c.abort()
-						return
-					}
-					c.ep.stats.out.Add(1)
-				}
-				msg := websocket.FormatCloseMessage(code, reason)
-				if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.writeTimeout)); err != nil {
-					c.abort()
-					return
-				}
-				// Wait for the peer's close frame, which ends the reader.
-				t := time.NewTimer(cfg.writeTimeout)
-				select {
-				case <-c.stop:
-				case <-t.C:
-					c.abort()
-				}
-				t.Stop()
+			return
+		}
+		if sendClose {
+			// Frames queued before the close was decided are in batch; no
+			// more can be queued now.
+			c.closeSent = true
+		}
+		code, reason := c.closeCode, c.closeReason
+		c.mu.Unlock()
+
+		for i, f := range batch {
+			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+				c.writerFailed()
 				return
 			}
+			c.ep.stats.out.Add(1)
+			batch[i] = nil
+		}
+		if cap(batch) <= keepQueueCap {
+			spare = batch[:0]
+		}
+		if ping {
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
+				c.writerFailed()
+				return
+			}
+			c.mu.Lock()
+			if c.pingTimer != nil && c.state == stateOpen {
+				c.pingTimer.Reset(cfg.pingInterval)
+			}
+			c.mu.Unlock()
+		}
+		if sendClose {
+			msg := websocket.FormatCloseMessage(code, reason)
+			if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.writeTimeout)); err != nil {
+				c.writerFailed()
+				return
+			}
+			// The peer's close frame ends the reader; if it does not come,
+			// the socket is torn down.
+			c.mu.Lock()
+			if c.state != stateClosed {
+				c.lingering = time.AfterFunc(cfg.writeTimeout, c.abort)
+			}
+			c.mu.Unlock()
 		}
 	}
+}
+
+// writerFailed ends a writer whose socket failed: the reader notices and
+// finishes the connection.
+func (c *Conn) writerFailed() {
+	c.mu.Lock()
+	c.writing = false
+	c.mu.Unlock()
+	c.abort()
 }
 
 // Frame buffers are pooled: a connection holds one only while it reads and
@@ -347,15 +376,22 @@ func (c *Conn) finish(readErr error) {
 	pending := c.pending
 	c.pending = nil
 	c.queue = nil
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	if c.lingering != nil {
+		c.lingering.Stop()
+	}
 	c.mu.Unlock()
 
 	c.cancel()
 	if c.ep.leave != nil {
 		c.ep.leave(c)
 	}
-	close(c.stop)
+	// Closing the socket makes a writer blocked on a slow peer fail at
+	// once; no new writer starts once the state is closed.
 	_ = c.ws.NetConn().Close()
-	<-c.writerDone
+	c.writers.Wait()
 	for _, ch := range pending {
 		ch <- callResult{err: ErrClosed}
 	}

@@ -96,7 +96,9 @@ func (s *Server) HandleCall(name string, h CallHandler) error {
 }
 
 // ServeHTTP upgrades WebSocket requests and hands the rest to the fallback.
-// For an upgraded connection it returns only when the connection is closed.
+// An upgraded connection is served on a goroutine of its own, so that the
+// HTTP server's per-request state (its buffers, its grown stack) is freed
+// at once instead of being held for the connection's life.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !websocket.IsWebSocketUpgrade(r) {
 		s.fallback.ServeHTTP(w, r)
@@ -110,7 +112,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.active.Add(1)
 	s.mu.Unlock()
-	defer s.active.Done()
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			s.active.Done()
+		}
+	}()
 
 	var identity any
 	if s.opts.Authenticate != nil {
@@ -130,6 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.opts.Raw != nil {
+		// Raw code owns the socket and may hold the request's goroutine.
 		s.serveRaw(ws)
 		return
 	}
@@ -142,12 +150,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.conns[c] = struct{}{}
 		s.mu.Unlock()
 	}
-	go c.writeLoop()
 	s.ep.debug("ambigen: connection opened", "conn", c.id, "remote", r.RemoteAddr)
-	if fn := s.ep.cfg.onConnect; fn != nil {
-		fn(c)
-	}
-	c.readLoop()
+	handedOff = true
+	go func() {
+		defer s.active.Done()
+		c.start()
+		if fn := s.ep.cfg.onConnect; fn != nil {
+			fn(c)
+		}
+		c.readLoop()
+	}()
 }
 
 func (s *Server) serveRaw(ws *websocket.Conn) {
