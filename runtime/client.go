@@ -20,8 +20,9 @@ type Client struct {
 	dialer *websocket.Dialer
 	header http.Header
 
-	mu   sync.Mutex
-	conn *Conn
+	mu      sync.Mutex
+	conn    *Conn
+	dialing bool
 }
 
 // NewClient returns a client that is not connected yet.
@@ -57,18 +58,29 @@ func Dial(ctx context.Context, url string, opts ClientOptions) (*Client, error) 
 // again; dialling while connected is an error.
 func (c *Client) Dial(ctx context.Context, url string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	if c.dialing {
+		c.mu.Unlock()
+		return errors.New("ambigen: client is already dialling")
+	}
 	if c.conn != nil {
 		select {
 		case <-c.conn.Done():
 		default:
+			c.mu.Unlock()
 			return errors.New("ambigen: client is already connected")
 		}
 	}
+	c.dialing = true
+	c.mu.Unlock()
+	// The lock is not held while dialling, so Conn and Close stay
+	// responsive during a slow handshake.
 	ws, resp, err := c.dialer.DialContext(ctx, url, c.header)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.dialing = false
 	if err != nil {
 		if resp != nil {
 			return fmt.Errorf("ambigen: dial %s: %w (HTTP %s)", url, err, resp.Status)

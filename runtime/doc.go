@@ -8,10 +8,12 @@
 //
 // # Concurrency contract
 //
-// Each connection has exactly two goroutines: a reader, which reads frames
-// and runs handlers, and a writer, which owns every write on the socket
-// (data frames, pings and the close frame; gorilla/websocket itself answers
-// pings and close frames through its concurrency-safe WriteControl).
+// Each connection has one reader goroutine, which reads frames and runs
+// handlers, and at most one writer goroutine, which owns every write on the
+// socket (data frames, pings and the close frame; gorilla/websocket itself
+// answers pings and close frames through its concurrency-safe
+// WriteControl). The writer exists only while frames wait to be written, so
+// an idle connection costs one parked goroutine and its read buffer.
 //
 //   - Messages of one connection are handled one at a time, in arrival
 //     order, on that connection's reader. Different connections are handled
