@@ -43,7 +43,10 @@
 // ErrorKind) and by default keeps the connection open (Options.Strict
 // closes with 1007, 1003, 1009 or 1011 instead), the registry holds only
 // live connections, and limits (read limit, send queue, write timeout,
-// ping/pong) have safe defaults. Envelope keys match exactly: R's partial
+// ping/pong) have safe defaults. A request carrying an "id" for a name
+// registered with Handle (not HandleCall) is handled as a plain message, its
+// extra keys ignored as an Ambiorix peer would; a request for a name with
+// no handler at all gets an "unimplemented" error reply. Envelope keys match exactly: R's partial
 // matching of "nameX" for "name" and its unboxing of ["greeting"] into a
 // name are not reproduced.
 package runtime
