@@ -403,19 +403,17 @@ func (c *Conn) finish(readErr error) {
 	close(c.done)
 }
 
-var decoders = sync.Pool{New: func() any { return new(jx.Decoder) }}
-
 // dispatch handles one complete frame.
 func (c *Conn) dispatch(messageType int, frame []byte) {
 	if messageType != websocket.TextMessage {
 		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
 		return
 	}
-	d := decoders.Get().(*jx.Decoder)
+	d := decoderPool.Get().(*jx.Decoder)
 	var env envelope
 	kind, err := parseEnvelope(d, frame, &env)
 	d.ResetBytes(nil)
-	decoders.Put(d)
+	decoderPool.Put(d)
 	if err != nil {
 		c.reject(kind, "", err)
 		return
