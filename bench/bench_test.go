@@ -1,0 +1,83 @@
+package bench
+
+import (
+	"os"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	// The scenarios re-run this test binary as their client process.
+	RunChildIfRequested()
+	os.Exit(m.Run())
+}
+
+// The smoke tests run every scenario at tiny sizes, so that CI proves the
+// harness still works end to end; they check that the numbers are sane,
+// never how fast anything is.
+
+func TestEchoSmoke(t *testing.T) {
+	for _, kind := range []Kind{Gorilla, Ambigen} {
+		r, err := Echo(kind, 4, 150*time.Millisecond)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		t.Logf("%+v", r)
+		if r.RoundTrips < 4 || r.PerSecond <= 0 {
+			t.Errorf("%s: %d round trips, %.0f/s", kind, r.RoundTrips, r.PerSecond)
+		}
+		if r.P50 <= 0 || r.P99 < r.P50 {
+			t.Errorf("%s: p50 %v p99 %v", kind, r.P50, r.P99)
+		}
+		if r.CPUPerMsg <= 0 || r.AllocsPerMsg <= 0 {
+			t.Errorf("%s: cpu %v allocs %.1f per message", kind, r.CPUPerMsg, r.AllocsPerMsg)
+		}
+	}
+}
+
+func TestBroadcastSmoke(t *testing.T) {
+	const clients, rounds = 20, 3
+	for _, kind := range []Kind{Gorilla, Ambigen} {
+		r, err := Broadcast(kind, clients, rounds)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		t.Logf("%+v", r)
+		if r.Min <= 0 || r.Median < r.Min || r.Max < r.Median {
+			t.Errorf("%s: times %v %v %v", kind, r.Min, r.Median, r.Max)
+		}
+		// Every recipient got its frame in one write; fewer would mean
+		// frames were lost, more that a frame was split.
+		if r.WritesPerClient != 1 {
+			t.Errorf("%s: %.2f writes per recipient, want 1", kind, r.WritesPerClient)
+		}
+	}
+}
+
+func TestIdleSmoke(t *testing.T) {
+	for _, kind := range []Kind{Gorilla, Ambigen} {
+		r, err := Idle(kind, 50)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		t.Logf("%+v", r)
+		// A connection costs at least its read buffer and a goroutine, and
+		// far less than a megabyte.
+		for _, v := range []float64{r.FreshPerConn, r.AfterPerConn} {
+			if v < 1024 || v > 1<<20 {
+				t.Errorf("%s: %.0f bytes per connection", kind, v)
+			}
+		}
+	}
+}
+
+func TestSlowConsumerSmoke(t *testing.T) {
+	r, err := SlowConsumer(10, 10, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Median <= 0 || r.SlowMedian <= 0 || r.P99 < r.Median || r.SlowP99 < r.SlowMedian {
+		t.Errorf("times %+v", r)
+	}
+}

@@ -1,0 +1,180 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ambigen/ambigen/gen"
+	"github.com/ambigen/ambigen/runtime"
+	"github.com/gorilla/websocket"
+)
+
+// Kind names the server under test.
+type Kind string
+
+const (
+	// Gorilla is the floor: raw gorilla/websocket with default buffers, the
+	// read loop in the HTTP handler, echoing each frame as it came.
+	Gorilla Kind = "gorilla"
+	// Ambigen is the runtime with the generated typed API of
+	// schema/messages.yaml: frames are parsed, routed, decoded into
+	// gen.ChatMessage, and the reply encoded again.
+	Ambigen Kind = "ambigen"
+)
+
+// The frames the clients send. postFrame is exactly what the generated
+// encoder writes for postMessage, so the echo's reply must equal it byte
+// for byte (the child checks).
+var (
+	postFrame     = []byte(`{"name":"post","message":{"user":"ada","text":"hello, world","tags":["a","b"]},"isAmbiorix":true}`)
+	postMessage   = gen.ChatMessage{User: "ada", Text: "hello, world", Tags: []string{"a", "b"}}
+	greetingFrame = []byte(`{"name":"greeting","message":"hi","isAmbiorix":true}`)
+)
+
+// server is one server under test on a loopback listener whose accepted
+// connections count their writes.
+type server struct {
+	kind   Kind
+	url    string
+	http   *http.Server
+	ln     net.Listener
+	writes atomic.Int64 // Write calls on accepted connections
+
+	rt  *runtime.Server // Ambigen
+	api *gen.Server
+
+	mu    sync.Mutex // Gorilla: the live connections
+	raws  map[*websocket.Conn]struct{}
+	count atomic.Int64
+}
+
+func startServer(kind Kind) (*server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &server{kind: kind, url: "ws://" + ln.Addr().String() + "/", raws: make(map[*websocket.Conn]struct{})}
+	s.ln = &countingListener{Listener: ln, writes: &s.writes}
+	var h http.Handler
+	switch kind {
+	case Ambigen:
+		s.rt = runtime.NewServer(runtime.Options{})
+		s.api = gen.Serve(s.rt)
+		s.api.OnPost(func(_ context.Context, c *gen.Conn, m gen.ChatMessage) {
+			_ = c.SendPost(m)
+		})
+		s.api.OnGreeting(func(_ context.Context, c *gen.Conn, _ string) {
+			_ = c.SendGreeting("Hello from the server!")
+		})
+		h = s.rt
+	default:
+		h = http.HandlerFunc(s.serveGorilla)
+	}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.http.Serve(s.ln) }()
+	return s, nil
+}
+
+// serveGorilla is the baseline handler as gorilla's examples write it:
+// default upgrader, read loop on the handler's goroutine, echo.
+func (s *server) serveGorilla(w http.ResponseWriter, r *http.Request) {
+	var up websocket.Upgrader
+	ws, err := up.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.raws[ws] = struct{}{}
+	s.mu.Unlock()
+	s.count.Add(1)
+	defer func() {
+		s.mu.Lock()
+		delete(s.raws, ws)
+		s.mu.Unlock()
+		s.count.Add(-1)
+		ws.Close()
+	}()
+	for {
+		mt, p, err := ws.ReadMessage()
+		if err != nil {
+			return
+		}
+		if err := ws.WriteMessage(mt, p); err != nil {
+			return
+		}
+	}
+}
+
+// conns is how many clients are connected now.
+func (s *server) conns() int {
+	if s.rt != nil {
+		return s.rt.Len()
+	}
+	return int(s.count.Load())
+}
+
+// broadcast sends the post to everyone: typed and encoded once on
+// ambigen, a WriteMessage loop of the same bytes on gorilla.
+func (s *server) broadcast() {
+	if s.api != nil {
+		s.api.BroadcastPost(postMessage)
+		return
+	}
+	s.mu.Lock()
+	list := make([]*websocket.Conn, 0, len(s.raws))
+	for ws := range s.raws {
+		list = append(list, ws)
+	}
+	s.mu.Unlock()
+	for _, ws := range list {
+		_ = ws.WriteMessage(websocket.TextMessage, postFrame)
+	}
+}
+
+func (s *server) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s.rt != nil {
+		_ = s.rt.Shutdown(ctx)
+	}
+	s.mu.Lock()
+	for ws := range s.raws {
+		_ = ws.NetConn().Close()
+	}
+	s.mu.Unlock()
+	_ = s.http.Shutdown(ctx)
+	// Wait for the gorilla handlers to notice their sockets closed, so the
+	// next scenario starts from a quiet process.
+	for s.count.Load() > 0 && ctx.Err() == nil {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// countingListener hands out connections that count Write calls: one Write
+// of a whole frame is one write syscall on a TCP socket that keeps up.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, writes: l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
