@@ -432,6 +432,5 @@ func steadyBroadcast(clients, rounds int, interval time.Duration, slow bool) (me
 	return lat[len(lat)/2], percentile(lat, 0.99), s.rt.Stats().SlowConsumers > 0, nil
 }
 
-
 // setupTimeout bounds connecting n clients.
 func setupTimeout(n int) time.Duration { return 30*time.Second + time.Duration(n)*2*time.Millisecond }

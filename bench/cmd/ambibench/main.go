@@ -1,0 +1,226 @@
+// Command ambibench runs the side-by-side benchmarks of package bench
+// (ambigen against raw gorilla/websocket) and prints Markdown tables of the
+// medians over -reps repetitions with their range, and the ratio
+// ambigen/gorilla taken within each repetition. Baseline and ambigen
+// alternate which goes first, so that drift in the machine's load falls on
+// both. Progress goes to stderr.
+//
+//	go run ./bench/cmd/ambibench            # the full run, several minutes
+//	go run ./bench/cmd/ambibench -quick     # small sizes, a few seconds
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ambigen/ambigen/bench"
+)
+
+func main() {
+	bench.RunChildIfRequested()
+	var (
+		reps         = flag.Int("reps", 5, "repetitions of every scenario")
+		only         = flag.String("only", "echo,broadcast,idle,slow", "scenarios to run, comma-separated")
+		echoClients  = flag.String("echo-clients", "1,100,1000", "client counts for the echo scenario")
+		echoFor      = flag.Duration("echo-duration", 2*time.Second, "how long each echo run sends")
+		bcastClients = flag.String("broadcast-clients", "1000,10000", "client counts for the broadcast scenario")
+		rounds       = flag.Int("rounds", 15, "broadcasts per broadcast run")
+		idleConns    = flag.Int("idle-conns", 10000, "connections for the idle-memory scenario")
+		slowClients  = flag.Int("slow-clients", 1000, "clients for the slow-consumer scenario")
+		slowRounds   = flag.Int("slow-rounds", 200, "broadcasts per slow-consumer run")
+		slowInterval = flag.Duration("slow-interval", 10*time.Millisecond, "time between broadcasts in the slow-consumer scenario")
+		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
+	)
+	flag.Parse()
+	if *quick {
+		*reps, *echoClients, *echoFor, *bcastClients, *rounds = 2, "1,10", 200*time.Millisecond, "50", 3
+		*idleConns, *slowClients, *slowRounds = 100, 20, 20
+	}
+	if err := bench.RaiseFileLimit(); err != nil {
+		fatal(err)
+	}
+	run := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		run[strings.TrimSpace(s)] = true
+	}
+	fmt.Printf("ambibench: %s, %d CPUs (GOMAXPROCS %d), %d repetitions; clients run in a child process on the same cores.\n\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), *reps)
+	if run["echo"] {
+		for _, n := range ints(*echoClients) {
+			section(fmt.Sprintf("Echo, %d clients, %v per run", n, *echoFor), func() []bench.Row { return echo(*reps, n, *echoFor) })
+		}
+	}
+	if run["broadcast"] {
+		for _, n := range ints(*bcastClients) {
+			section(fmt.Sprintf("Broadcast to %d clients, %d rounds per run (per run: the median round)", n, *rounds), func() []bench.Row { return broadcast(*reps, n, *rounds) })
+		}
+	}
+	if run["idle"] {
+		section(fmt.Sprintf("Idle memory, %d connections", *idleConns), func() []bench.Row { return idle(*reps, *idleConns) })
+	}
+	if run["slow"] {
+		slow(*reps, *slowClients, *slowRounds, *slowInterval)
+	}
+}
+
+func section(title string, rows func() []bench.Row) {
+	start := time.Now()
+	fmt.Printf("### %s\n\nload average before: %s\n\n", title, loadavg())
+	bench.WriteTable(os.Stdout, rows())
+	fmt.Printf("\nload average after: %s; took %v\n\n", loadavg(), time.Since(start).Round(time.Second))
+}
+
+// order alternates which kind runs first in repetition i.
+func order(i int) []bench.Kind {
+	if i%2 == 0 {
+		return []bench.Kind{bench.Gorilla, bench.Ambigen}
+	}
+	return []bench.Kind{bench.Ambigen, bench.Gorilla}
+}
+
+// series collects one value per repetition for each kind.
+type series map[bench.Kind][]float64
+
+func (s series) row(name string, u bench.Unit) bench.Row {
+	return bench.Row{Name: name, Unit: u, Baseline: s[bench.Gorilla], Ambigen: s[bench.Ambigen]}
+}
+
+func echo(reps, clients int, d time.Duration) []bench.Row {
+	rate, p50, p99, cpu, allocs, bytes := series{}, series{}, series{}, series{}, series{}, series{}
+	for i := range reps {
+		for _, k := range order(i) {
+			progress("echo %s %d clients, rep %d", k, clients, i+1)
+			r, err := bench.Echo(k, clients, d)
+			if err != nil {
+				fatal(err)
+			}
+			rate[k] = append(rate[k], r.PerSecond)
+			p50[k] = append(p50[k], float64(r.P50))
+			p99[k] = append(p99[k], float64(r.P99))
+			cpu[k] = append(cpu[k], float64(r.CPUPerMsg))
+			allocs[k] = append(allocs[k], r.AllocsPerMsg)
+			bytes[k] = append(bytes[k], r.BytesPerMsg)
+		}
+	}
+	return []bench.Row{
+		rate.row("round trips/s", bench.Count),
+		p50.row("latency p50", bench.Duration),
+		p99.row("latency p99", bench.Duration),
+		cpu.row("server CPU per message", bench.Duration),
+		allocs.row("server allocs per message", bench.Decimal),
+		bytes.row("server bytes allocated per message", bench.Bytes),
+	}
+}
+
+func broadcast(reps, clients, rounds int) []bench.Row {
+	last, cpu, writes, syscw, bytes := series{}, series{}, series{}, series{}, series{}
+	for i := range reps {
+		for _, k := range order(i) {
+			progress("broadcast %s %d clients, rep %d", k, clients, i+1)
+			r, err := bench.Broadcast(k, clients, rounds)
+			if err != nil {
+				fatal(err)
+			}
+			last[k] = append(last[k], float64(r.Median))
+			cpu[k] = append(cpu[k], float64(r.CPUPerRound))
+			writes[k] = append(writes[k], r.WritesPerClient)
+			syscw[k] = append(syscw[k], r.SyscwPerClient)
+			bytes[k] = append(bytes[k], r.BytesPerClient)
+		}
+	}
+	return []bench.Row{
+		last.row("time until the last client has it", bench.Duration),
+		cpu.row("server CPU per broadcast", bench.Duration),
+		writes.row("socket writes per recipient", bench.Decimal),
+		syscw.row("write syscalls per recipient (/proc/self/io)", bench.Decimal),
+		bytes.row("server bytes allocated per recipient", bench.Bytes),
+	}
+}
+
+func idle(reps, conns int) []bench.Row {
+	fresh, after, rssFresh, rssAfter := series{}, series{}, series{}, series{}
+	for i := range reps {
+		for _, k := range order(i) {
+			progress("idle %s %d conns, rep %d", k, conns, i+1)
+			r, err := bench.Idle(k, conns)
+			if err != nil {
+				fatal(err)
+			}
+			fresh[k] = append(fresh[k], r.FreshPerConn)
+			after[k] = append(after[k], r.AfterPerConn)
+			rssFresh[k] = append(rssFresh[k], r.RSSFreshPerConn)
+			rssAfter[k] = append(rssAfter[k], r.RSSAfterPerConn)
+		}
+	}
+	return []bench.Row{
+		fresh.row("heap+stack per connection, fresh", bench.Bytes),
+		after.row("heap+stack per connection, after one dispatch", bench.Bytes),
+		rssFresh.row("RSS per connection, fresh", bench.Bytes),
+		rssAfter.row("RSS per connection, after one dispatch", bench.Bytes),
+	}
+}
+
+func slow(reps, clients, rounds int, interval time.Duration) {
+	start := time.Now()
+	fmt.Printf("### Slow consumer: ambigen, %d clients, a broadcast every %v, %d per run\n\nload average before: %s\n\n", clients, interval, rounds, loadavg())
+	var med, p99, smed, sp99, ratio []float64
+	closed := 0
+	for i := range reps {
+		progress("slow consumer %d clients, rep %d", clients, i+1)
+		r, err := bench.SlowConsumer(clients, rounds, interval)
+		if err != nil {
+			fatal(err)
+		}
+		med, p99 = append(med, float64(r.Median)), append(p99, float64(r.P99))
+		smed, sp99 = append(smed, float64(r.SlowMedian)), append(sp99, float64(r.SlowP99))
+		ratio = append(ratio, float64(r.SlowMedian)/float64(r.Median))
+		if r.SlowClosed {
+			closed++
+		}
+	}
+	fmt.Println("| delivery to the readers | all read | one never reads |")
+	fmt.Println("|---|---|---|")
+	fmt.Printf("| median | %s | %s |\n", bench.Summarize(med).Format(bench.Duration), bench.Summarize(smed).Format(bench.Duration))
+	fmt.Printf("| p99 | %s | %s |\n", bench.Summarize(p99).Format(bench.Duration), bench.Summarize(sp99).Format(bench.Duration))
+	fmt.Printf("\nmedian with / without the slow client: %s; slow client closed with 1008 in %d of %d runs\n",
+		bench.Summarize(ratio).Format(bench.Ratio), closed, reps)
+	fmt.Printf("\nload average after: %s; took %v\n\n", loadavg(), time.Since(start).Round(time.Second))
+}
+
+func ints(s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			fatal(fmt.Errorf("bad count %q", f))
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func progress(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "ambibench: "+format+"\n", args...)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "ambibench:", err)
+	os.Exit(1)
+}
