@@ -113,13 +113,7 @@ func compileTypeScriptGolden(t *testing.T) (module, node string) {
 		return "", ""
 	}
 	tmp := t.TempDir()
-	copyFile(t, filepath.Join("testdata", "tsruntime", "index.d.ts"), filepath.Join(tmp, "tsruntime", "index.d.ts"))
-	// The round trip uses the generated validators and JSON only; the
-	// client factory is never called, so the runtime module is a stand-in.
-	if err := os.WriteFile(filepath.Join(tmp, "tsruntime", "index.js"),
-		[]byte("export function createTypedClient() {\n  throw new Error(\"not part of the round trip\");\n}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	copyTSRuntime(t, filepath.Join(tmp, "tsruntime"))
 	copyFile(t, filepath.Join("testdata", "tsexpect", "package.json"), filepath.Join(tmp, "package.json"))
 	copyFile(t, filepath.Join("testdata", "cases", "everything", "schema.ts.golden"), filepath.Join(tmp, "cases", "everything", "schema.ts"))
 	out, err := exec.Command(tsc, "--strict", "--target", "ES2020", "--module", "NodeNext", "--moduleResolution", "NodeNext",

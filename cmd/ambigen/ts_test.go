@@ -34,6 +34,19 @@ func findTool(t *testing.T, name, env string) string {
 	return ""
 }
 
+// copyTSRuntime copies the TypeScript client runtime (ts/src without the generated client) to dir,
+// so that goldens are checked against the real runtime the generated code will run on.
+func copyTSRuntime(t *testing.T, dir string) {
+	t.Helper()
+	srcs, err := filepath.Glob(filepath.Join(repoRoot, "ts", "src", "*.ts"))
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("no TypeScript runtime sources in ts/src: %v", err)
+	}
+	for _, src := range srcs {
+		copyFile(t, src, filepath.Join(dir, filepath.Base(src)))
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	data, err := os.ReadFile(from)
@@ -55,7 +68,7 @@ func copyFile(t *testing.T, from, to string) {
 func TestTypeScriptGoldens(t *testing.T) {
 	tsc := findTool(t, "tsc", "AMBIGEN_TSC")
 	tmp := t.TempDir()
-	copyFile(t, filepath.Join("testdata", "tsruntime", "index.d.ts"), filepath.Join(tmp, "tsruntime", "index.d.ts"))
+	copyTSRuntime(t, filepath.Join(tmp, "tsruntime"))
 	copyFile(t, filepath.Join("testdata", "tsexpect", "tsconfig.json"), filepath.Join(tmp, "tsconfig.json"))
 	copyFile(t, filepath.Join("testdata", "tsexpect", "package.json"), filepath.Join(tmp, "package.json"))
 	n := 0
