@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -35,8 +36,34 @@ func main() {
 		slowRounds   = flag.Int("slow-rounds", 200, "broadcasts per slow-consumer run")
 		slowInterval = flag.Duration("slow-interval", 10*time.Millisecond, "time between broadcasts in the slow-consumer scenario")
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
+		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
+		memProfile   = flag.String("memprofile", "", "write the server process's allocation profile here")
 	)
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" {
+		// Every allocation, so that allocs per message can be attributed.
+		runtime.MemProfileRate = 1
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				fatal(err)
+			}
+			defer f.Close()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fatal(err)
+			}
+		}()
+	}
 	if *quick {
 		*reps, *echoClients, *echoFor, *bcastClients, *rounds = 2, "1,10", 200*time.Millisecond, "50", 3
 		*idleConns, *slowClients, *slowRounds = 100, 20, 20
