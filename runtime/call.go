@@ -42,7 +42,9 @@ func (c *Conn) forgetCall(id string) {
 // awaitCall sends frame and waits for the reply to id.
 func (c *Conn) awaitCall(ctx context.Context, id string, ch chan callResult, frame []byte) ([]byte, error) {
 	c.ep.stats.calls.Add(1)
-	if err := c.enqueue(frame); err != nil {
+	// Urgent: the caller may be a handler on the reader, about to wait
+	// for the reply.
+	if err := c.enqueueFrame(frame, true); err != nil {
 		c.forgetCall(id)
 		c.ep.stats.callErrors.Add(1)
 		return nil, err

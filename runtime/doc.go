@@ -13,7 +13,11 @@
 // socket (data frames, pings and the close frame; gorilla/websocket itself
 // answers pings and close frames through its concurrency-safe
 // WriteControl). The writer exists only while frames wait to be written, so
-// an idle connection costs one parked goroutine and its read buffer.
+// an idle connection costs one parked goroutine and its read buffer. The
+// frames a handler queues for its own connection are written by the reader
+// itself once the handler returns (one batch, in order, then back to
+// reading), which spares a writer goroutine per reply; a handler still
+// running after a millisecond has its frames written by a writer goroutine.
 //
 //   - Messages of one connection are handled one at a time, in arrival
 //     order, on that connection's reader. Different connections are handled
