@@ -66,9 +66,9 @@ on_frame <- function(ws, binary, text) {
   if (binary) {
     stop("binary frames are not part of the protocol")
   }
-  # Vectors are simplified (["a"] becomes "a", which is how one-element lists come back as
-  # scalars) but arrays of objects stay lists: the chat's payloads never need data frames.
-  parsed <- fromJSON(text, simplifyVector = TRUE, simplifyDataFrame = FALSE, simplifyMatrix = FALSE)
+  # jsonlite's default simplification, like the reference's parser: ["a"] becomes "a" (which is
+  # how one-element lists come back as scalars), arrays of objects become data frames.
+  parsed <- fromJSON(text)
   # null, {} and [] carry nothing to route: ignored, the socket stays open.
   if (length(parsed) == 0) {
     return(invisible(NULL))
@@ -76,16 +76,17 @@ on_frame <- function(ws, binary, text) {
   if (!is.list(parsed)) {
     stop("a message must be a JSON object")
   }
-  # [[ ]] matches names exactly, unlike $, which would accept a prefix such as "isAmb".
-  # The reference only checks that the flag is there, not that it is true.
-  if (is.null(parsed[["isAmbiorix"]])) {
+  # $ rather than [[ ]] on purpose: like the reference, a key that uniquely starts with the
+  # field's name stands for it ("nameX", "isAmbiorixYes", "messages"), and an ambiguous prefix
+  # reads as missing. The reference only checks that the flag is there, not that it is true.
+  if (is.null(parsed$isAmbiorix)) {
     return(invisible(NULL))
   }
-  name <- parsed[["name"]]
+  name <- parsed$name
   if (is.null(name) || !is.atomic(name) || length(name) != 1 || is.na(name)) {
     stop("a message needs a name")
   }
-  message <- parsed[["message"]]
+  message <- parsed$message
   for (r in receivers) {
     # R's == compares after coercion, so a receiver "1" also takes the name 1, as in the reference.
     if (isTRUE(r$name == name)) {
