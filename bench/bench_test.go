@@ -72,12 +72,18 @@ func TestIdleSmoke(t *testing.T) {
 }
 
 func TestSlowConsumerSmoke(t *testing.T) {
-	r, err := SlowConsumer(10, 10, 5*time.Millisecond)
+	// Small buffers and queue, so that the client that never reads is
+	// cut off within the run: 40 frames of 4 KB against a few KB of socket
+	// buffers and a queue of 4.
+	r, err := SlowConsumer(SlowOptions{Clients: 10, Rounds: 40, Interval: 2 * time.Millisecond, TextSize: 4096, SendQueue: 4, SocketBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", r)
 	if r.Median <= 0 || r.SlowMedian <= 0 || r.P99 < r.Median || r.SlowP99 < r.SlowMedian {
 		t.Errorf("times %+v", r)
+	}
+	if !r.SlowClosed {
+		t.Error("the client that never reads was not closed as a slow consumer")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	goruntime "runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -94,9 +95,12 @@ func runChild(spec childSpec) error {
 	default:
 		return fmt.Errorf("unknown mode %q", spec.Mode)
 	}
-	// Stay connected until the parent has measured and closes stdin.
+	// Stay connected until the parent has measured and closes stdin. The
+	// connections must stay reachable until then: a collected net.Conn is
+	// closed by its finalizer, which would drop the slow and idle clients.
 	for in.Scan() {
 	}
+	goruntime.KeepAlive(conns)
 	return nil
 }
 

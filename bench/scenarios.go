@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ambigen/ambigen/runtime"
 )
 
 // RaiseFileLimit lifts the soft limit on open files to the hard limit, as
@@ -181,7 +184,7 @@ type EchoResult struct {
 // Echo has clients clients each send a post and wait for the echo, for d.
 func Echo(kind Kind, clients int, d time.Duration) (EchoResult, error) {
 	res := EchoResult{Kind: kind, Clients: clients}
-	s, err := startServer(kind)
+	s, err := startServer(kind, runtime.Options{}, 0)
 	if err != nil {
 		return res, err
 	}
@@ -250,7 +253,7 @@ func Broadcast(kind Kind, clients, rounds int) (BroadcastResult, error) {
 	if err := RaiseFileLimit(); err != nil {
 		return res, err
 	}
-	s, err := startServer(kind)
+	s, err := startServer(kind, runtime.Options{}, 0)
 	if err != nil {
 		return res, err
 	}
@@ -311,7 +314,7 @@ func Idle(kind Kind, conns int) (IdleResult, error) {
 	if err := RaiseFileLimit(); err != nil {
 		return res, err
 	}
-	s, err := startServer(kind)
+	s, err := startServer(kind, runtime.Options{}, 0)
 	if err != nil {
 		return res, err
 	}
@@ -343,7 +346,9 @@ func Idle(kind Kind, conns int) (IdleResult, error) {
 // and the resident set size.
 func serverMemory() (heapStack, rss int64) {
 	var m goruntime.MemStats
-	goruntime.GC()
+	// FreeOSMemory collects and hands freed pages back to the kernel, so
+	// that what earlier scenarios left behind does not blur the RSS deltas.
+	debug.FreeOSMemory()
 	goruntime.GC()
 	goruntime.ReadMemStats(&m)
 	return int64(m.HeapInuse + m.StackInuse), residentBytes()
@@ -362,11 +367,26 @@ func residentBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
+// SlowOptions shape the slow-consumer scenario.
+type SlowOptions struct {
+	Clients, Rounds int
+	Interval        time.Duration // between broadcasts
+	// TextSize is the length of the broadcast post's text, so that the
+	// slow client's socket buffers fill within the run.
+	TextSize int
+	// SendQueue is the server's per-connection queue (runtime.Options);
+	// zero keeps the runtime's default of 256.
+	SendQueue int
+	// SocketBuffer fixes the server sockets' kernel send buffer; zero
+	// leaves Linux to autotune it (up to 4 MB, which would take the slow
+	// client minutes to fill at a steady rate).
+	SocketBuffer int
+}
+
 // SlowResult compares broadcast delivery to the readers with and without a
 // client that never reads.
 type SlowResult struct {
-	Clients, Rounds int
-	Interval        time.Duration
+	SlowOptions
 	// Time from each broadcast until the last reader has it, median and
 	// 99th percentile over the rounds, without and with the slow client.
 	Median, P99         time.Duration
@@ -379,22 +399,23 @@ type SlowResult struct {
 // SlowConsumer broadcasts a post every interval, rounds times, to clients
 // clients of an ambigen server, once with all reading and once with one
 // that never reads.
-func SlowConsumer(clients, rounds int, interval time.Duration) (SlowResult, error) {
-	res := SlowResult{Clients: clients, Rounds: rounds, Interval: interval}
+func SlowConsumer(o SlowOptions) (SlowResult, error) {
+	res := SlowResult{SlowOptions: o}
 	var err error
-	res.Median, res.P99, _, err = steadyBroadcast(clients, rounds, interval, false)
+	res.Median, res.P99, _, err = steadyBroadcast(o, false)
 	if err != nil {
 		return res, err
 	}
-	res.SlowMedian, res.SlowP99, res.SlowClosed, err = steadyBroadcast(clients, rounds, interval, true)
+	res.SlowMedian, res.SlowP99, res.SlowClosed, err = steadyBroadcast(o, true)
 	return res, err
 }
 
-func steadyBroadcast(clients, rounds int, interval time.Duration, slow bool) (med, p99 time.Duration, slowClosed bool, err error) {
+func steadyBroadcast(o SlowOptions, slow bool) (med, p99 time.Duration, slowClosed bool, err error) {
+	clients, rounds, interval := o.Clients, o.Rounds, o.Interval
 	if err := RaiseFileLimit(); err != nil {
 		return 0, 0, false, err
 	}
-	s, err := startServer(Ambigen)
+	s, err := startServer(Ambigen, runtime.Options{SendQueue: o.SendQueue}, o.SocketBuffer)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -407,13 +428,15 @@ func steadyBroadcast(clients, rounds int, interval time.Duration, slow bool) (me
 	if err := waitConns(s, clients, setupTimeout(clients)); err != nil {
 		return 0, 0, false, err
 	}
+	msg := postMessage
+	msg.Text = strings.Repeat("x", o.TextSize)
 	sent := make([]int64, rounds)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for k := range rounds {
 		<-tick.C
 		sent[k] = time.Now().UnixNano()
-		s.broadcast()
+		s.api.BroadcastPost(msg)
 	}
 	lat := make([]time.Duration, 0, rounds)
 	for range rounds {

@@ -52,17 +52,20 @@ type server struct {
 	count atomic.Int64
 }
 
-func startServer(kind Kind) (*server, error) {
+// startServer starts a server of kind; opts configures an Ambigen one.
+// sndbuf > 0 fixes the kernel send buffer of every accepted socket (which
+// turns off its autotuning).
+func startServer(kind Kind, opts runtime.Options, sndbuf int) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	s := &server{kind: kind, url: "ws://" + ln.Addr().String() + "/", raws: make(map[*websocket.Conn]struct{})}
-	s.ln = &countingListener{Listener: ln, writes: &s.writes}
+	s.ln = &countingListener{Listener: ln, writes: &s.writes, sndbuf: sndbuf}
 	var h http.Handler
 	switch kind {
 	case Ambigen:
-		s.rt = runtime.NewServer(runtime.Options{})
+		s.rt = runtime.NewServer(opts)
 		s.api = gen.Serve(s.rt)
 		s.api.OnPost(func(_ context.Context, c *gen.Conn, m gen.ChatMessage) {
 			_ = c.SendPost(m)
@@ -159,12 +162,16 @@ func (s *server) close() {
 type countingListener struct {
 	net.Listener
 	writes *atomic.Int64
+	sndbuf int
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok && l.sndbuf > 0 {
+		_ = tc.SetWriteBuffer(l.sndbuf)
 	}
 	return &countingConn{Conn: c, writes: l.writes}, nil
 }

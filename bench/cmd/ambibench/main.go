@@ -33,8 +33,11 @@ func main() {
 		rounds       = flag.Int("rounds", 15, "broadcasts per broadcast run")
 		idleConns    = flag.Int("idle-conns", 10000, "connections for the idle-memory scenario")
 		slowClients  = flag.Int("slow-clients", 1000, "clients for the slow-consumer scenario")
-		slowRounds   = flag.Int("slow-rounds", 200, "broadcasts per slow-consumer run")
-		slowInterval = flag.Duration("slow-interval", 10*time.Millisecond, "time between broadcasts in the slow-consumer scenario")
+		slowRounds   = flag.Int("slow-rounds", 120, "broadcasts per slow-consumer run")
+		slowInterval = flag.Duration("slow-interval", 25*time.Millisecond, "time between broadcasts in the slow-consumer scenario")
+		slowText     = flag.Int("slow-text", 1024, "bytes of text in each slow-consumer broadcast")
+		slowQueue    = flag.Int("slow-queue", 32, "the server's send queue in the slow-consumer scenario (0: the runtime's default)")
+		slowSockBuf  = flag.Int("slow-sndbuf", 16<<10, "the server sockets' SO_SNDBUF in the slow-consumer scenario (0: autotuned)")
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
 		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
 		memProfile   = flag.String("memprofile", "", "write the server process's allocation profile here")
@@ -91,7 +94,7 @@ func main() {
 		section(fmt.Sprintf("Idle memory, %d connections", *idleConns), func() []bench.Row { return idle(*reps, *idleConns) })
 	}
 	if run["slow"] {
-		slow(*reps, *slowClients, *slowRounds, *slowInterval)
+		slow(*reps, bench.SlowOptions{Clients: *slowClients, Rounds: *slowRounds, Interval: *slowInterval, TextSize: *slowText, SendQueue: *slowQueue, SocketBuffer: *slowSockBuf})
 	}
 }
 
@@ -192,14 +195,15 @@ func idle(reps, conns int) []bench.Row {
 	}
 }
 
-func slow(reps, clients, rounds int, interval time.Duration) {
+func slow(reps int, o bench.SlowOptions) {
 	start := time.Now()
-	fmt.Printf("### Slow consumer: ambigen, %d clients, a broadcast every %v, %d per run\n\nload average before: %s\n\n", clients, interval, rounds, loadavg())
+	fmt.Printf("### Slow consumer: ambigen, %d clients, a broadcast of a %d-byte text every %v, %d per run, send queue %d, SO_SNDBUF %d\n\nload average before: %s\n\n",
+		o.Clients, o.TextSize, o.Interval, o.Rounds, o.SendQueue, o.SocketBuffer, loadavg())
 	var med, p99, smed, sp99, ratio []float64
 	closed := 0
 	for i := range reps {
-		progress("slow consumer %d clients, rep %d", clients, i+1)
-		r, err := bench.SlowConsumer(clients, rounds, interval)
+		progress("slow consumer %d clients, rep %d", o.Clients, i+1)
+		r, err := bench.SlowConsumer(o)
 		if err != nil {
 			fatal(err)
 		}
