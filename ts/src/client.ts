@@ -7,17 +7,13 @@
  * @module
  */
 
+import { PayloadError, type Decoder } from "./decode.js";
+
 /** Where the connection is: not open yet (sends queue), open, or closed for good. */
 export type Status = "connecting" | "open" | "closed";
 
-/**
- * Checks an incoming payload. It returns undefined when the value is valid,
- * otherwise "path: what is wrong", with a path like "tags[2]" ("" for the root).
- */
-export type Validator = (value: unknown) => string | undefined;
-
-/** Which payloads a validator guards: fire-and-forget messages, replies to our calls, or requests of the server's calls. */
-export type ValidatorKind = "message" | "reply" | "request";
+/** Which payloads a decoder reads: fire-and-forget messages, replies to our calls, or requests of the server's calls. */
+export type DecoderKind = "message" | "reply" | "request";
 
 /** Per-call options. */
 export interface CallOptions {
@@ -30,7 +26,7 @@ export interface CallOptions {
 /**
  * The rejection of a call. code is "timeout", "closed" (the connection went
  * away before the reply), "canceled" (the signal aborted), "queue_full" (the
- * send queue overflowed), "invalid_reply" (the reply failed its validator), or
+ * send queue overflowed), "invalid_reply" (the reply failed its decoder), or
  * the code of the peer's error reply ("invalid_argument", "unimplemented",
  * "internal", or one its handler chose). Call handlers may throw one to choose
  * the code of their error reply.
@@ -44,18 +40,21 @@ export class CallError extends Error {
   }
 }
 
-/** An incoming payload that failed its validator; it was not delivered. */
+/** An incoming payload that its decoder refused; it was not delivered. */
 export class ValidationError extends Error {
   /** The envelope's name. */
   readonly messageName: string;
-  readonly kind: ValidatorKind;
-  /** What the validator said: "path: what is wrong". */
+  readonly kind: DecoderKind;
+  /** Where in the payload, as "tags[2]" or "user.name"; "" for the payload itself or when the decoder did not say. */
+  readonly path: string;
+  /** What is wrong, with its path: "tags[2]: expected string, got number". */
   readonly problem: string;
-  constructor(messageName: string, kind: ValidatorKind, problem: string) {
+  constructor(messageName: string, kind: DecoderKind, problem: string, path = "") {
     super(`${kind} "${messageName}": invalid payload: ${problem}`);
     this.name = "ValidationError";
     this.messageName = messageName;
     this.kind = kind;
+    this.path = path;
     this.problem = problem;
   }
 }
@@ -123,8 +122,12 @@ export interface ClientOptions {
   callTimeout?: number;
   /** Milliseconds an attempt may stay unopened before it counts as failed (and a reconnect is scheduled). Defaults to 10000. */
   connectTimeout?: number;
-  /** Validators for incoming payloads, by kind and message name. */
-  validators?: Partial<Record<ValidatorKind, Readonly<Record<string, Validator>>>>;
+  /**
+   * Decoders for incoming payloads, by kind and message name. A decoder's
+   * result is what handlers and call promises get; a payload it throws on is
+   * not delivered. Names without a decoder get the payload as JSON.parse left it.
+   */
+  decoders?: Partial<Record<DecoderKind, Readonly<Record<string, Decoder>>>>;
   /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
   WebSocket?: WebSocketConstructor;
 }
@@ -203,7 +206,7 @@ export class Client {
   onopen: (() => void) | null = null;
   /** Called each time the socket closes. */
   onclose: ((info: CloseInfo) => void) | null = null;
-  /** Handler exceptions, failed validations, queue overflow, socket errors. Without a hook they go to console.error. */
+  /** Handler exceptions, payloads a decoder refused, queue overflow, socket errors. Without a hook they go to console.error. */
   onerror: ((err: Error) => void) | null = null;
 
   private readonly options: ClientOptions;
@@ -221,7 +224,7 @@ export class Client {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly anyListeners = new Set<AnyListener>();
   private readonly callHandlers = new Map<string, CallHandler>();
-  private readonly validators: Record<ValidatorKind, Map<string, Validator>> = {
+  private readonly decoders: Record<DecoderKind, Map<string, Decoder>> = {
     message: new Map(),
     reply: new Map(),
     request: new Map(),
@@ -237,8 +240,8 @@ export class Client {
     this.callTimeout = options.callTimeout ?? 10000;
     this.connectTimeout = options.connectTimeout ?? 10000;
     for (const kind of ["message", "reply", "request"] as const) {
-      for (const [name, v] of Object.entries(options.validators?.[kind] ?? {})) {
-        this.validators[kind].set(name, v);
+      for (const [name, d] of Object.entries(options.decoders?.[kind] ?? {})) {
+        this.decoders[kind].set(name, d);
       }
     }
   }
@@ -298,7 +301,7 @@ export class Client {
     };
   }
 
-  /** Adds a listener for every delivered message (after validation); it returns a function that removes it. */
+  /** Adds a listener for every delivered message (decoded); it returns a function that removes it. */
   onAny(fn: (name: string, message: unknown) => void): () => void {
     this.anyListeners.add(fn);
     return () => {
@@ -317,16 +320,16 @@ export class Client {
     else this.callHandlers.delete(name);
   }
 
-  /** Sets (or with undefined removes) the validator for incoming payloads of one kind and name. */
-  setValidator(name: string, validator: Validator | undefined, kind: ValidatorKind = "message"): void {
-    if (validator) this.validators[kind].set(name, validator);
-    else this.validators[kind].delete(name);
+  /** Sets (or with undefined removes) the decoder for incoming payloads of one kind and name. */
+  setDecoder(name: string, decoder: Decoder | undefined, kind: DecoderKind = "message"): void {
+    if (decoder) this.decoders[kind].set(name, decoder);
+    else this.decoders[kind].delete(name);
   }
 
   /**
    * Calls the peer's handler for name and resolves with its reply. It rejects
    * with a CallError: the peer's error code, "timeout", "closed", "canceled",
-   * "queue_full" or "invalid_reply".
+   * "queue_full" or "invalid_reply". The reply is resolved as its decoder returns it.
    */
   call(name: string, message?: unknown, options: CallOptions = {}): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
@@ -514,7 +517,7 @@ export class Client {
     const name = e.name;
     const message = e.message === undefined ? null : e.message;
     if (typeof e.replyTo === "string") {
-      this.handleReply(e.replyTo, name, message, e.error);
+      this.handleReply(e.replyTo, message, e.error);
     } else if (typeof e.id === "string") {
       this.answer(sock, name, e.id, message);
     } else {
@@ -522,12 +525,13 @@ export class Client {
     }
   }
 
-  private deliver(name: string, message: unknown): void {
-    const problem = this.check("message", name, message);
-    if (problem !== undefined) {
-      this.report(new ValidationError(name, "message", problem));
+  private deliver(name: string, payload: unknown): void {
+    const decoded = this.decode("message", name, payload);
+    if (decoded instanceof ValidationError) {
+      this.report(decoded);
       return;
     }
+    const message = decoded.value;
     const set = this.listeners.get(name);
     if (set) {
       for (const fn of [...set]) this.run(() => fn(message));
@@ -535,7 +539,7 @@ export class Client {
     for (const fn of [...this.anyListeners]) this.run(() => fn(name, message));
   }
 
-  private handleReply(id: string, name: string, message: unknown, error: unknown): void {
+  private handleReply(id: string, message: unknown, error: unknown): void {
     const p = this.pending.get(id);
     if (!p) return; // Late (timed out, canceled) or unknown: dropped, as part C says.
     if (error !== undefined && error !== null) {
@@ -544,14 +548,14 @@ export class Client {
       this.finishCall(id, new CallError(code, typeof e.message === "string" ? e.message : ""));
       return;
     }
-    const problem = this.check("reply", p.name, message);
-    if (problem !== undefined) {
-      this.finishCall(id, new CallError("invalid_reply", new ValidationError(name, "reply", problem).message));
+    const decoded = this.decode("reply", p.name, message);
+    if (decoded instanceof ValidationError) {
+      this.finishCall(id, new CallError("invalid_reply", decoded.message));
       return;
     }
     this.pending.delete(id);
     p.cleanup();
-    p.resolve(message);
+    p.resolve(decoded.value);
   }
 
   private answer(sock: WebSocketLike, name: string, id: string, request: unknown): void {
@@ -579,9 +583,9 @@ export class Client {
       reply(null, { code: "unimplemented", message: `no handler for "${name}"` });
       return;
     }
-    const problem = this.check("request", name, request);
-    if (problem !== undefined) {
-      reply(null, { code: "invalid_argument", message: problem });
+    const decoded = this.decode("request", name, request);
+    if (decoded instanceof ValidationError) {
+      reply(null, { code: "invalid_argument", message: decoded.problem });
       return;
     }
     const fail = (err: unknown) => {
@@ -590,7 +594,7 @@ export class Client {
     };
     let result: unknown;
     try {
-      result = fn(request);
+      result = fn(decoded.value);
     } catch (err) {
       fail(err);
       return;
@@ -600,15 +604,17 @@ export class Client {
     else reply(result);
   }
 
-  // check runs the validator for a payload, if any. A validator that throws
-  // fails the payload instead of breaking the frame loop.
-  private check(kind: ValidatorKind, name: string, value: unknown): string | undefined {
-    const v = this.validators[kind].get(name);
-    if (!v) return undefined;
+  // decode runs the decoder for a payload, if any, and returns what it made
+  // of it (boxed, since a payload may be any value) or why it was refused.
+  // Whatever a decoder throws refuses the payload instead of breaking the frame loop.
+  private decode(kind: DecoderKind, name: string, value: unknown): { value: unknown } | ValidationError {
+    const d = this.decoders[kind].get(name);
+    if (!d) return { value };
     try {
-      return v(value);
+      return { value: d(value, "") };
     } catch (err) {
-      return `: validator threw: ${asError(err).message}`;
+      if (err instanceof PayloadError) return new ValidationError(name, kind, err.message, err.path);
+      return new ValidationError(name, kind, `decoder threw: ${asError(err).message}`);
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * ambigen's TypeScript client for the Ambiorix WebSocket protocol: the untyped
  * core Client, the ambiorix.js-compatible Ambiorix class, and the typed layer
- * that generated code (ts/src/gen) builds on.
+ * and payload decoders that generated code (ts/src/gen) builds on.
  *
  * @module
  */
@@ -17,10 +17,26 @@ export {
   type CloseInfo,
   type ReconnectOptions,
   type Status,
-  type Validator,
-  type ValidatorKind,
+  type DecoderKind,
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./client.js";
 export { Ambiorix } from "./ambiorix.js";
+export {
+  PayloadError,
+  readAny,
+  readBool,
+  readBytes,
+  readEnum,
+  readField,
+  readFloat,
+  readInt,
+  readList,
+  readMap,
+  readObject,
+  readOptional,
+  readString,
+  readTimestamp,
+  type Decoder,
+} from "./decode.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";

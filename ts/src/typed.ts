@@ -1,15 +1,16 @@
 /**
  * The typed layer that generated code sits on: a Descriptor (names and
- * validators, emitted by ambigen) plus a Schema type turn the untyped Client
+ * decoders, emitted by ambigen) plus a Schema type turn the untyped Client
  * into `chat.on.x`, `chat.send.x`, `chat.call.x` and `chat.handle.x`, each
  * checked by the compiler.
  *
  * @module
  */
 
-import { Client, type CallOptions, type ClientOptions, type Status, type Validator } from "./client.js";
+import { Client, type CallOptions, type ClientOptions, type Status } from "./client.js";
+import type { Decoder } from "./decode.js";
 
-/** The runtime half of a schema: which names go which way, and the validators for what comes in. */
+/** The runtime half of a schema: which names go which way, and the decoders that read what comes in into its declared type. */
 export interface Descriptor {
   /** Fire-and-forget names the client sends. */
   clientToServer: readonly string[];
@@ -19,13 +20,13 @@ export interface Descriptor {
   clientCalls: readonly string[];
   /** Calls from the server to the client. */
   serverCalls: readonly string[];
-  validators: {
+  decoders: {
     /** Incoming fire-and-forget payloads, by name. */
-    message: Readonly<Record<string, Validator>>;
+    message: Readonly<Record<string, Decoder>>;
     /** Replies of clientCalls, by name. */
-    reply: Readonly<Record<string, Validator>>;
+    reply: Readonly<Record<string, Decoder>>;
     /** Requests of serverCalls, by name. */
-    request: Readonly<Record<string, Validator>>;
+    request: Readonly<Record<string, Decoder>>;
   };
 }
 
@@ -63,15 +64,15 @@ export interface TypedClient<S extends Schema> {
  * registered in the same turn see every message, since the socket opens later.
  */
 export function createTypedClient<S extends Schema>(descriptor: Descriptor, options: ClientOptions = {}): TypedClient<S> {
-  // Validators passed in options add to (or override, name by name) the descriptor's.
-  const v = descriptor.validators;
-  const extra = options.validators ?? {};
+  // Decoders passed in options add to (or override, name by name) the descriptor's.
+  const d = descriptor.decoders;
+  const extra = options.decoders ?? {};
   const client = new Client({
     ...options,
-    validators: {
-      message: { ...v.message, ...extra.message },
-      reply: { ...v.reply, ...extra.reply },
-      request: { ...v.request, ...extra.request },
+    decoders: {
+      message: { ...d.message, ...extra.message },
+      reply: { ...d.reply, ...extra.reply },
+      request: { ...d.request, ...extra.request },
     },
   });
   const table = <F>(names: readonly string[], make: (name: string) => F): Record<string, F> => {

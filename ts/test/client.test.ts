@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { afterEach, describe, test } from "node:test";
 
 import { CallError, Client, QueueFullError, ValidationError, backoffDelay, defaultURL, type ClientOptions } from "../src/client.js";
+import { readField, readInt, readList, readObject, readString } from "../src/decode.js";
 import { FakeWebSocket, tick, waitFor } from "./fake.js";
 
 const URL = "ws://fake.test/";
@@ -130,27 +131,50 @@ describe("incoming frames", () => {
     assert.deepEqual(errors, [boom, boom]);
   });
 
-  test("a payload that fails its validator is reported and not delivered", () => {
-    const { client, errors } = newClient({
-      validators: { message: { count: (v) => (typeof v === "number" ? undefined : ": want number") } },
-    });
+  test("listeners get the decoded payload; one the decoder refuses is reported and not delivered", () => {
+    const { client, errors } = newClient({ decoders: { message: { count: readInt } } });
     const got: unknown[] = [];
+    const any: unknown[] = [];
     client.on("count", (m) => got.push(m));
+    client.onAny((name, m) => any.push([name, m]));
     client.start();
     const ws = FakeWebSocket.last();
     ws.open();
-    ws.receiveJSON({ name: "count", message: "7", isAmbiorix: true });
+    ws.receiveJSON({ name: "count", message: "seven", isAmbiorix: true });
     ws.receiveJSON({ name: "count", message: 7, isAmbiorix: true });
-    assert.deepEqual(got, [7]);
+    ws.receiveJSON({ name: "count", message: "3000000000", isAmbiorix: true });
+    assert.deepEqual(got, [7, 3000000000]);
+    assert.deepEqual(any, [
+      ["count", 7],
+      ["count", 3000000000],
+    ]);
     assert.equal(errors.length, 1);
     const err = errors[0] as ValidationError;
     assert.ok(err instanceof ValidationError);
     assert.equal(err.messageName, "count");
     assert.equal(err.kind, "message");
-    assert.equal(err.problem, ": want number");
-    client.setValidator("count", undefined);
+    assert.equal(err.path, "");
+    assert.equal(err.problem, 'expected integer, got string "seven"');
+    client.setDecoder("count", undefined);
     ws.receiveJSON({ name: "count", message: "8", isAmbiorix: true });
-    assert.deepEqual(got, [7, "8"]);
+    assert.deepEqual(got, [7, 3000000000, "8"]);
+  });
+
+  test("a decoder's error keeps the path of the problem", () => {
+    const tags = (v: unknown, path = "") => ({ tags: readField(readObject(v, path), "tags", path, readList(readString)) });
+    const { client, errors } = newClient({ decoders: { message: { post: tags } } });
+    const got: unknown[] = [];
+    client.on("post", (m) => got.push(m));
+    client.start();
+    const ws = FakeWebSocket.last();
+    ws.open();
+    ws.receiveJSON({ name: "post", message: { tags: ["a", "b", 3] }, isAmbiorix: true });
+    ws.receiveJSON({ name: "post", message: { tags: "r" }, isAmbiorix: true });
+    assert.deepEqual(got, [{ tags: ["r"] }]);
+    const err = errors[0] as ValidationError;
+    assert.equal(err.path, "tags[2]");
+    assert.equal(err.problem, "tags[2]: expected string, got number");
+    assert.equal(err.message, 'message "post": invalid payload: tags[2]: expected string, got number');
   });
 });
 
@@ -242,12 +266,18 @@ describe("calls", () => {
     assert.equal(await p, 2);
   });
 
-  test("a reply that fails its validator rejects with invalid_reply", async () => {
+  test("a call resolves with the decoded reply; one its decoder refuses rejects with invalid_reply", async () => {
     const { client, ws } = openClient();
-    client.setValidator("add", (v) => (typeof v === "number" ? undefined : ": want number"), "reply");
-    const p = client.call("add", { a: 1, b: 2 });
+    client.setDecoder("add", readInt, "reply");
+    const ok = client.call("add", { a: 1, b: 2 });
     ws.receiveJSON({ name: "add", message: "3", isAmbiorix: true, replyTo: ws.sentJSON()[0]!.id });
-    await assert.rejects(p, (err: unknown) => err instanceof CallError && err.code === "invalid_reply" && err.message.includes("want number"));
+    assert.equal(await ok, 3);
+    const bad = client.call("add", { a: 1, b: 2 });
+    ws.receiveJSON({ name: "add", message: 3.5, isAmbiorix: true, replyTo: ws.sentJSON()[1]!.id });
+    await assert.rejects(
+      bad,
+      (err: unknown) => err instanceof CallError && err.code === "invalid_reply" && err.message === 'reply "add": invalid payload: expected integer, got 3.5',
+    );
   });
 
   test("a call before start() waits for the connection; after close() calls reject with closed", async () => {
@@ -271,9 +301,9 @@ describe("calls", () => {
   });
 });
 
-test("a validator that throws fails the payload instead of breaking the client", () => {
+test("a decoder that throws something else fails the payload instead of breaking the client", () => {
   const { client, errors } = newClient({
-    validators: {
+    decoders: {
       message: {
         n: () => {
           throw new Error("bug");
@@ -290,7 +320,9 @@ test("a validator that throws fails the payload instead of breaking the client",
   assert.doesNotThrow(() => ws.receiveJSON({ name: "n", message: 1, isAmbiorix: true }));
   ws.receiveJSON({ name: "m", message: 2, isAmbiorix: true });
   assert.deepEqual(got, [2]);
-  assert.match(errors[0]!.message, /validator threw: bug/);
+  const err = errors[0];
+  assert.ok(err instanceof ValidationError);
+  assert.equal(err.problem, "decoder threw: bug");
 });
 
 describe("calls from the server", () => {
@@ -329,24 +361,28 @@ describe("calls from the server", () => {
     assert.equal((byId.get("5")!.error as { code: string }).code, "unimplemented");
   });
 
-  test("a request that fails its validator is answered invalid_argument without calling the handler", async () => {
+  test("a handler gets the decoded request; one its decoder refuses is answered invalid_argument without calling the handler", async () => {
     const { client, ws } = openClient();
-    let ran = 0;
+    const got: unknown[] = [];
     client.handle("double", (req) => {
-      ran++;
-      return req;
+      got.push(req);
+      return (req as number) * 2;
     });
-    client.setValidator("double", (v) => (typeof v === "number" ? undefined : ": want number"), "request");
-    ws.receiveJSON({ name: "double", message: "21", isAmbiorix: true, id: "9" });
-    await waitFor(() => ws.sent.length === 1, 1000, "a reply");
-    assert.deepEqual(ws.sentJSON()[0], {
-      name: "double",
-      message: null,
-      isAmbiorix: true,
-      replyTo: "9",
-      error: { code: "invalid_argument", message: ": want number" },
-    });
-    assert.equal(ran, 0);
+    client.setDecoder("double", readInt, "request");
+    ws.receiveJSON({ name: "double", message: "21", isAmbiorix: true, id: "8" });
+    ws.receiveJSON({ name: "double", message: "21.5", isAmbiorix: true, id: "9" });
+    await waitFor(() => ws.sent.length === 2, 1000, "two replies");
+    assert.deepEqual(ws.sentJSON(), [
+      { name: "double", message: 42, isAmbiorix: true, replyTo: "8" },
+      {
+        name: "double",
+        message: null,
+        isAmbiorix: true,
+        replyTo: "9",
+        error: { code: "invalid_argument", message: 'expected integer, got string "21.5"' },
+      },
+    ]);
+    assert.deepEqual(got, [21]);
   });
 
   test("a reply that cannot be serialised still answers, with internal", async () => {

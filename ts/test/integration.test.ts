@@ -13,7 +13,7 @@ import { waitFor } from "./fake.js";
 import { GoServer, buildServer, repoRoot } from "./goserver.js";
 
 const lib = (await import(pathToFileURL(join(repoRoot, "jsclient", "ambiorix.mjs")).href)) as typeof Lib;
-const { CallError, Client, createTypedClient } = lib;
+const { CallError, Client, createTypedClient, readInt } = lib;
 
 let bin = "";
 let server: GoServer;
@@ -115,7 +115,7 @@ describe("against the Go runtime", () => {
         serverToClient: ["greeting"],
         clientCalls: ["add"],
         serverCalls: [],
-        validators: { message: {}, reply: { add: (v) => (typeof v === "number" ? undefined : ": want number") }, request: {} },
+        decoders: { message: {}, reply: { add: readInt }, request: {} },
       },
       { url: server.url, reconnect: false },
     );

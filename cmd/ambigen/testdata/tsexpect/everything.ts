@@ -1,6 +1,6 @@
 // Uses of the generated client for testdata/cases/everything: the lines
 // without a marker must type-check, each line after @ts-expect-error must not.
-import { connect, descriptor, Level, validateEverything, type Everything, type Tree } from "./schema.js";
+import { connect, decodeEverything, decodeLevel, descriptor, Level, type Everything, type Tree } from "./schema.js";
 
 export async function uses(): Promise<void> {
   const c = connect({ url: "ws://127.0.0.1:1/" });
@@ -18,9 +18,10 @@ export async function uses(): Promise<void> {
   void lvl;
   c.handle.ask((l) => [l, Level.high]);
   await c.call.empty({});
-  const err: string | undefined = validateEverything(e, "");
-  void err;
-  void descriptor.validators.message["tree"];
+  const decoded: Everything = decodeEverything(JSON.parse("{}"));
+  const deeper: Everything = decodeEverything(JSON.parse("{}"), "items[0]");
+  void decoded, deeper;
+  void descriptor.decoders.message["tree"];
 
   // @ts-expect-error scores goes from the server to the client only
   c.send.scores({ x: 1 });
@@ -41,6 +42,9 @@ export async function uses(): Promise<void> {
   // @ts-expect-error "medium" is not a Level
   const bad: Level = "medium";
   void bad;
+  // @ts-expect-error a decoded Level is a Level, not a Tree
+  const notTree: Tree = decodeLevel("low");
+  void notTree;
   // @ts-expect-error no such message
   c.send.nope("x");
 }
