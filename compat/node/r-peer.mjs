@@ -63,13 +63,14 @@ out.postTwoTags = await next(b, "post", (m) => m.text === twoTags.text);
 // Everything so far must have been accepted by both clients.
 out.errorsBefore = [...a.errors, ...b.errors];
 
-// R writes a one-element list as a scalar; whether the typed client accepts that is recorded.
+// R writes a one-element list as a scalar; the typed client must hand the handler a list.
 const oneTag = { user: "ann", text: "one tag", tags: ["r"] };
 a.api.send.post(oneTag);
 // A chat sent after it is a marker: once it is back, R has answered the post too (one thread).
 a.api.send.chat("marker");
 await next(b, "chat", (m) => m === "marker");
 out.postOneTag = await next(b, "post", (m) => m.text === oneTag.text, 200);
+out.postOneTagIsArray = Array.isArray(out.postOneTag?.tags);
 out.errorsOther = b.errors;
 
 a.api.close();
