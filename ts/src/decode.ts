@@ -55,11 +55,13 @@ function at(path: string, key: string): string {
   return path === "" ? key : path + "." + key;
 }
 
+/** Reads a string. */
 export function readString(v: unknown, path = ""): string {
   if (typeof v !== "string") throw mismatch(path, "string", v);
   return v;
 }
 
+/** Reads a bool: true or false, nothing truthy. */
 export function readBool(v: unknown, path = ""): boolean {
   if (typeof v !== "boolean") throw mismatch(path, "bool", v);
   return v;
@@ -89,6 +91,7 @@ export function readInt(v: unknown, path = ""): number {
   throw mismatch(path, "integer", v);
 }
 
+/** Reads a float: a finite number (R's NA arrives as null and is refused, as in Go). */
 export function readFloat(v: unknown, path = ""): number {
   if (typeof v !== "number" || !Number.isFinite(v)) throw mismatch(path, "number", v);
   return v;
