@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-faster/jx"
@@ -44,6 +46,15 @@ type Conn struct {
 	// deadlineSlack. readArmed belongs to the reader goroutine (the pong
 	// handler runs on it too), writeArmed to whoever holds the writer role.
 	readArmed, writeArmed time.Time
+	// deadlineDirty says a control frame written through gorilla (a pong,
+	// our ping) has replaced the socket's write deadline with its own.
+	deadlineDirty atomic.Bool
+
+	// rawWrites: on a server connection the writer writes each queued frame
+	// (header included, see finishWriter) straight to the socket, one write
+	// call, no copy into a write buffer. Client frames must be masked, so a
+	// client writes through gorilla.
+	rawWrites bool
 
 	// The writer goroutine exists only while there is something to write:
 	// an idle connection holds no writer stack. writing says one runs; at
@@ -52,11 +63,13 @@ type Conn struct {
 	pingDue bool
 	// dispatching says the reader is running a handler: frames queued
 	// meanwhile are left for the reader to write when the handler returns
-	// (see flushAfterDispatch), unless the handler runs past inlineWait,
-	// when deferTimer starts the writer after all.
+	// (see dispatchAndFlush), unless the handler runs past inlineWait, when
+	// the deferral watchdog starts the writer after all. dispatchSeq
+	// numbers the reader's dispatches, so the watchdog can tell a handler
+	// that is still running from the next one.
 	dispatching bool
 	deferArmed  bool
-	deferTimer  *time.Timer
+	dispatchSeq uint64
 	closeSent   bool
 	writers     sync.WaitGroup
 	pingTimer   *time.Timer // re-armed after each ping; nil without pings
@@ -95,9 +108,52 @@ func newConn(ep *endpoint, ws *websocket.Conn, identity any, parent context.Cont
 			return nil
 		})
 	}
+	// Only a server's endpoint has a registry to leave.
+	c.rawWrites = ep.leave != nil
+	if c.rawWrites {
+		ws.SetPingHandler(c.answerPing)
+	}
 	ep.stats.connections.Add(1)
 	ep.stats.active.Add(1)
 	return c
+}
+
+// answerPing is gorilla's default ping handler, which also notes that the
+// pong's deadline replaced ours.
+func (c *Conn) answerPing(data string) error {
+	err := c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.ep.cfg.writeTimeout))
+	c.deadlineDirty.Store(true)
+	var ne net.Error
+	if err == nil || errors.Is(err, websocket.ErrCloseSent) || (errors.As(err, &ne) && ne.Timeout()) {
+		return nil
+	}
+	return err
+}
+
+// writeFrame writes one frame built by finishWriter. The caller holds the
+// writer role.
+func (c *Conn) writeFrame(f []byte) error {
+	wt := c.ep.cfg.writeTimeout
+	now := time.Now()
+	stale := now.Sub(c.writeArmed) > wt/deadlineSlack
+	if !c.rawWrites {
+		if stale {
+			_ = c.ws.SetWriteDeadline(now.Add(wt))
+			c.writeArmed = now
+		}
+		return c.ws.WriteMessage(websocket.TextMessage, envelopeOf(f))
+	}
+	// gorilla re-applies its own deadline to the socket before every write
+	// it makes, which moves a poller timer each time; written directly, the
+	// deadline is moved only when stale (see deadlineSlack) or replaced.
+	nc := c.ws.NetConn()
+	if stale || c.deadlineDirty.Load() {
+		c.deadlineDirty.Store(false)
+		_ = nc.SetWriteDeadline(now.Add(wt))
+		c.writeArmed = now
+	}
+	_, err := nc.Write(f)
+	return err
 }
 
 // start arms the keepalive; the caller then runs readLoop.
@@ -233,26 +289,78 @@ func (c *Conn) enqueueFrame(frame []byte, urgent bool) error {
 		c.kickLocked()
 	case !c.deferArmed:
 		c.deferArmed = true
-		if c.deferTimer == nil {
-			c.deferTimer = time.AfterFunc(inlineWait, c.stopDeferring)
-		} else {
-			c.deferTimer.Reset(inlineWait)
-		}
+		deferrals.watch(c, c.dispatchSeq)
 	}
 	c.mu.Unlock()
 	return nil
 }
 
-// stopDeferring runs when a handler has kept its frames waiting for
-// inlineWait: from now on its frames go to a writer goroutine at once.
-func (c *Conn) stopDeferring() {
+// stopDeferring runs when the handler of dispatch seq has kept its frames
+// waiting for inlineWait or more: from now on its frames go to a writer
+// goroutine at once.
+func (c *Conn) stopDeferring(seq uint64) {
 	c.mu.Lock()
-	c.dispatching = false
-	c.deferArmed = false
-	if len(c.queue) > 0 {
-		c.kickLocked()
+	if c.deferArmed && c.dispatching && c.dispatchSeq == seq {
+		c.dispatching = false
+		c.deferArmed = false
+		if len(c.queue) > 0 {
+			c.kickLocked()
+		}
 	}
 	c.mu.Unlock()
+}
+
+// deferrals is the watchdog that bounds how long a running handler's frames
+// wait for the reader. A timer per connection would cost two timer updates
+// per message (and, on a quiet machine, a wake-up of the network poller);
+// one goroutine for the process, alive only while handlers defer frames,
+// costs a mutex and an append per message and a wake-up per inlineWait.
+var deferrals deferralWatch
+
+type deferralWatch struct {
+	mu      sync.Mutex
+	fresh   []deferral // armed since the last tick
+	running bool
+}
+
+type deferral struct {
+	c   *Conn
+	seq uint64
+}
+
+// watch notes that c's dispatch seq deferred frames. c.mu is held.
+func (w *deferralWatch) watch(c *Conn, seq uint64) {
+	w.mu.Lock()
+	w.fresh = append(w.fresh, deferral{c, seq})
+	if !w.running {
+		w.running = true
+		go w.run()
+	}
+	w.mu.Unlock()
+}
+
+// run checks each deferral one full tick after the tick it was armed in,
+// so that every handler gets at least inlineWait (and at most twice that)
+// before its frames go to a writer goroutine; it exits once no handler has
+// deferred anything for a tick.
+func (w *deferralWatch) run() {
+	var aged, spare []deferral
+	for {
+		time.Sleep(inlineWait)
+		for i, d := range aged {
+			d.c.stopDeferring(d.seq)
+			aged[i] = deferral{}
+		}
+		w.mu.Lock()
+		if len(w.fresh) == 0 {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		spare, aged = aged[:0], w.fresh
+		w.fresh = spare
+		w.mu.Unlock()
+	}
 }
 
 // dispatchAndFlush runs the handler for one frame on the reader, then
@@ -264,14 +372,12 @@ func (c *Conn) stopDeferring() {
 func (c *Conn) dispatchAndFlush(mt int, frame []byte) {
 	c.mu.Lock()
 	c.dispatching = true
+	c.dispatchSeq++
 	c.mu.Unlock()
 	c.dispatch(mt, frame)
 	c.mu.Lock()
 	c.dispatching = false
-	if c.deferArmed {
-		c.deferArmed = false
-		c.deferTimer.Stop()
-	}
+	c.deferArmed = false
 	inline := !c.writing && c.state != stateClosed && len(c.queue) > 0
 	if inline {
 		c.writing = true
@@ -346,11 +452,7 @@ func (c *Conn) writeBatches(once bool) {
 		c.mu.Unlock()
 
 		for i, f := range batch {
-			if now := time.Now(); now.Sub(c.writeArmed) > cfg.writeTimeout/deadlineSlack {
-				_ = c.ws.SetWriteDeadline(now.Add(cfg.writeTimeout))
-				c.writeArmed = now
-			}
-			if err := c.ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			if err := c.writeFrame(f); err != nil {
 				c.writerFailed()
 				return
 			}
@@ -361,7 +463,9 @@ func (c *Conn) writeBatches(once bool) {
 			spare = batch[:0]
 		}
 		if ping {
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout)); err != nil {
+			err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.writeTimeout))
+			c.deadlineDirty.Store(true)
+			if err != nil {
 				c.writerFailed()
 				return
 			}
@@ -494,9 +598,6 @@ func (c *Conn) finish(readErr error) {
 	}
 	if c.lingering != nil {
 		c.lingering.Stop()
-	}
-	if c.deferTimer != nil {
-		c.deferTimer.Stop()
 	}
 	c.mu.Unlock()
 

@@ -2,12 +2,14 @@ package runtime
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/go-faster/jx"
+	"github.com/gorilla/websocket"
 )
 
 // envelope is one parsed frame. Its byte slices point into the frame (or,
@@ -204,17 +206,60 @@ func getWriter() *jx.Writer {
 	return w
 }
 
-// finishWriter returns a copy of w's bytes that the send queue may own (a
-// broadcast shares it between connections) and recycles w.
+// finishWriter returns w's envelope as a complete WebSocket text frame
+// that the send queue may own (a broadcast shares it between connections),
+// and recycles w. The header is built here, once per encoded envelope, so
+// that a server connection writes the frame with a single write call and
+// no copy, however many recipients share it; envelopeOf gives the envelope
+// back.
 func finishWriter(w *jx.Writer) []byte {
-	out := append([]byte(nil), w.Buf...)
+	n := len(w.Buf)
+	out := make([]byte, 0, textHeaderLen(n)+n)
+	out = appendTextHeader(out, n)
+	out = append(out, w.Buf...)
 	if cap(w.Buf) <= maxPooledWriter {
 		writers.Put(w)
 	}
 	return out
 }
 
-// encodeFrame returns the complete envelope for name and v.
+// textHeaderLen is the size of the header of an unmasked, unfragmented
+// text frame with an n-byte payload (RFC 6455, section 5.2).
+func textHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n <= 0xFFFF:
+		return 4
+	}
+	return 10
+}
+
+// appendTextHeader appends that header: FIN and the text opcode, no mask,
+// the length in its shortest form, exactly as gorilla/websocket writes it.
+func appendTextHeader(dst []byte, n int) []byte {
+	const finText = 0x80 | websocket.TextMessage
+	switch {
+	case n < 126:
+		return append(dst, finText, byte(n))
+	case n <= 0xFFFF:
+		return append(dst, finText, 126, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, finText, 127), uint64(n))
+}
+
+// envelopeOf returns the payload of a frame built by finishWriter.
+func envelopeOf(frame []byte) []byte {
+	switch frame[1] {
+	case 126:
+		return frame[4:]
+	case 127:
+		return frame[10:]
+	}
+	return frame[2:]
+}
+
+// encodeFrame returns the complete frame for name and v (see finishWriter).
 func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) []byte {
 	w := getWriter()
 	envelopeHead(w, name)

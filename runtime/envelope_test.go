@@ -64,13 +64,13 @@ func TestParseEnvelope(t *testing.T) {
 
 func TestEncodeEnvelope(t *testing.T) {
 	cases := []struct{ got, want string }{
-		{string(encodeFrame("greeting", String, "Hello from the server!", "", "")), `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`},
+		{string(envelopeOf(encodeFrame("greeting", String, "Hello from the server!", "", ""))), `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`},
 		// No HTML escaping; U+2028 raw; control characters escaped.
-		{string(encodeFrame("echo", String, "é/\u2028<>&\"\\\n\t\x01", "", "")), "{\"name\":\"echo\",\"message\":\"é/\u2028<>&\\\"\\\\\\n\\t\\u0001\",\"isAmbiorix\":true}"},
-		{string(encodeFrame("add", Int, 3, "k1", "")), `{"name":"add","message":3,"isAmbiorix":true,"id":"k1"}`},
-		{string(encodeRawFrame("add", []byte(`3`), "", "k1", nil)), `{"name":"add","message":3,"isAmbiorix":true,"replyTo":"k1"}`},
-		{string(encodeRawFrame("add", nil, "", "k1", &CallError{Code: "not_found", Message: "no <x>"})), `{"name":"add","message":null,"isAmbiorix":true,"replyTo":"k1","error":{"code":"not_found","message":"no <x>"}}`},
-		{string(encodeFrame("m", Any, any(map[string]any{"a": "<b>"}), "", "")), `{"name":"m","message":{"a":"<b>"},"isAmbiorix":true}`},
+		{string(envelopeOf(encodeFrame("echo", String, "é/\u2028<>&\"\\\n\t\x01", "", ""))), "{\"name\":\"echo\",\"message\":\"é/\u2028<>&\\\"\\\\\\n\\t\\u0001\",\"isAmbiorix\":true}"},
+		{string(envelopeOf(encodeFrame("add", Int, 3, "k1", ""))), `{"name":"add","message":3,"isAmbiorix":true,"id":"k1"}`},
+		{string(envelopeOf(encodeRawFrame("add", []byte(`3`), "", "k1", nil))), `{"name":"add","message":3,"isAmbiorix":true,"replyTo":"k1"}`},
+		{string(envelopeOf(encodeRawFrame("add", nil, "", "k1", &CallError{Code: "not_found", Message: "no <x>"}))), `{"name":"add","message":null,"isAmbiorix":true,"replyTo":"k1","error":{"code":"not_found","message":"no <x>"}}`},
+		{string(envelopeOf(encodeFrame("m", Any, any(map[string]any{"a": "<b>"}), "", ""))), `{"name":"m","message":{"a":"<b>"},"isAmbiorix":true}`},
 	}
 	for _, tc := range cases {
 		if tc.got != tc.want {
@@ -126,7 +126,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			t.Fatalf("%q: name %q, want %q", frame, env.name, name)
 		}
 		// What was read encodes to a frame that reads back the same.
-		out := encodeRawFrame(string(env.name), env.message, "", "", nil)
+		out := envelopeOf(encodeRawFrame(string(env.name), env.message, "", "", nil))
 		var again envelope
 		if _, err := parseEnvelope(new(jx.Decoder), out, &again); err != nil {
 			t.Fatalf("re-encoded %q does not parse: %v", out, err)
