@@ -184,7 +184,8 @@ export function readField<T>(o: Record<string, unknown>, key: string, path: stri
 
 /**
  * Reads the optional field key of the object o at path into out, where it
- * is set only when present, so that an absent field stays absent.
+ * is set only when present, so that an absent field stays absent. null is
+ * absent too, as in the Go runtime (R writes a missing value as null).
  */
 export function readOptional<O extends object, K extends keyof O & string>(
   o: Record<string, unknown>,
@@ -194,7 +195,7 @@ export function readOptional<O extends object, K extends keyof O & string>(
   out: O,
 ): void {
   const v = own(o, key);
-  if (v !== undefined) setOwn(out, key, dec(v, at(path, key)));
+  if (v !== undefined && v !== null) setOwn(out, key, dec(v, at(path, key)));
 }
 
 /**

@@ -79,10 +79,11 @@ describe("R's forms are read as the declared type", () => {
     assert.deepEqual(got, { user: "ann", text: "hi", tags: ["r"] });
   });
 
-  test("an absent optional field stays absent", () => {
-    const got = decodeChatMessage({ user: "ann", text: "hi", tags: [] });
+  test("an absent optional field stays absent, and null is absent", () => {
+    const got = decodeChatMessage({ user: "ann", text: "hi", tags: [], mood: null });
     assert.equal("sentAt" in got, false);
     assert.equal("mood" in got, false);
+    refuses(decodeChatMessage, { user: null, text: "hi", tags: [] }, "user", "user: expected string, got null");
   });
 });
 
