@@ -45,8 +45,10 @@ var (
 			return fmt.Sprintf("%.1f ms", v/1e6)
 		case d >= time.Millisecond:
 			return fmt.Sprintf("%.2f ms", v/1e6)
-		case d >= 10*time.Microsecond:
+		case d >= 100*time.Microsecond:
 			return fmt.Sprintf("%.0f µs", v/1e3)
+		case d >= 10*time.Microsecond:
+			return fmt.Sprintf("%.1f µs", v/1e3)
 		}
 		return fmt.Sprintf("%.2f µs", v/1e3)
 	}
