@@ -2,6 +2,7 @@ package readmecheck
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"net/http/httptest"
 	"os"
@@ -380,4 +381,32 @@ func startServer(t *testing.T, rt *runtime.Server) string {
 		srv.Close()
 	})
 	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/"
+}
+
+// The bundle sizes the README states are the committed bundles' sizes, minified and gzipped
+// (gzip -9), rounded to a tenth of a kilobyte.
+func TestBundleSizes(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb := func(n int) string { return strconv.FormatFloat(float64(n)/1000, 'f', 1, 64) + " KB" }
+	gz := func(b []byte) int {
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		w.Write(b)
+		w.Close()
+		return buf.Len()
+	}
+	text := strings.Join(strings.Fields(string(src)), " ")
+	script, module := jsclient.Script(), jsclient.Module()
+	for _, want := range []string{
+		"**" + kb(len(script)) + " minified, " + kb(gz(script)) + " gzipped** (`ambiorix.js`)",
+		"`ambiorix.mjs`, which also carries the decoders the generated client uses, is " +
+			strings.TrimSuffix(kb(len(module)), " KB") + " KB / " + kb(gz(module)) + ".",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("README.md should say %q (the sizes changed; update the README)", want)
+		}
+	}
 }
