@@ -17,7 +17,8 @@
 // frames a handler queues for its own connection are written by the reader
 // itself once the handler returns (one batch, in order, then back to
 // reading), which spares a writer goroutine per reply; a handler still
-// running after a millisecond has its frames written by a writer goroutine.
+// running after a millisecond or two has its frames written by a writer
+// goroutine.
 //
 //   - Messages of one connection are handled one at a time, in arrival
 //     order, on that connection's reader. Different connections are handled
