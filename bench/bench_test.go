@@ -72,10 +72,13 @@ func TestIdleSmoke(t *testing.T) {
 }
 
 func TestSlowConsumerSmoke(t *testing.T) {
-	// Small buffers and queue, so that the client that never reads is
-	// cut off within the run: 40 frames of 4 KB against a few KB of socket
-	// buffers and a queue of 4.
-	r, err := SlowConsumer(SlowOptions{Clients: 10, Rounds: 40, Interval: 2 * time.Millisecond, TextSize: 4096, SendQueue: 4, SocketBuffer: 4096})
+	// Small buffers and queue, so that the client that never reads is cut
+	// off within the run: 80 frames of 4 KB against a few KB of socket
+	// buffers and a queue of 32, so it is closed after about 40. The readers
+	// may fall as many frames behind (160 ms at this rate) before they count
+	// as slow too, which a loaded CI machine under -race needs: with a queue
+	// of 4 a reader that was descheduled for 15 ms was cut off as well.
+	r, err := SlowConsumer(SlowOptions{Clients: 10, Rounds: 80, Interval: 4 * time.Millisecond, TextSize: 4096, SendQueue: 32, SocketBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
