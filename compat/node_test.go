@@ -13,6 +13,8 @@ import (
 
 	"github.com/evanw/esbuild/pkg/api"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ambigen/ambigen/internal/testkit"
 )
 
 // nodeTimeout bounds the whole Node run; it takes well under a second when things work.
@@ -82,7 +84,7 @@ type nodeReport struct {
 func TestTypeScriptClientInNodeAgainstR(t *testing.T) {
 	node := requireNode(t)
 	r := startR(t)
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 	genModule := bundleGenerated(t, root)
 
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ambigen/ambigen/internal/testkit"
 	"github.com/ambigen/ambigen/jsclient"
 )
 
@@ -86,7 +87,7 @@ func requireR(t *testing.T) string {
 func startR(t *testing.T) *rServer {
 	t.Helper()
 	rscript := requireR(t)
-	root := repoRoot(t)
+	root := testkit.RepoRoot(t)
 	script := filepath.Join(root, "compat", "rserver", "server.R")
 	page := filepath.Join(root, "examples", "chat", "templates", "ambiorix-chat.html")
 	static := t.TempDir()
@@ -186,25 +187,6 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-// repoRoot is the nearest folder above the working directory that holds go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
 }
 
 // eventually polls cond until it holds or timeout passes; the message says what never happened.

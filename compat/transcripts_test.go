@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
+
+	"github.com/ambigen/ambigen/internal/testkit"
 )
 
 // transcriptCase is one line of testdata/ambiorix-r/transcripts.jsonl: a frame sent to the real
@@ -54,7 +56,7 @@ var handlersOfTheRecording = []string{"onearg", "dots", "boom", "count", "1", "T
 // TestTranscriptsReplayed sends server.R the frames recorded against the real Ambiorix server
 // and compares the answers, so that the stand-in's fidelity is measured, not assumed.
 func TestTranscriptsReplayed(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "..", "shared", "testdata", "ambiorix-r", "transcripts.jsonl")
+	path := filepath.Join(testkit.RepoRoot(t), "..", "shared", "testdata", "ambiorix-r", "transcripts.jsonl")
 	f, err := os.Open(path)
 	if err != nil {
 		if os.Getenv("CI") != "" {

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/ambigen/ambigen/internal/testkit"
 )
 
 // needTool returns the path of a tool the page tests run; without it they cannot run, which is a
@@ -28,7 +30,7 @@ func needTool(t *testing.T, path, hint string) string {
 // TestPageTypeChecks runs tsc over the page script, which is what proves the page uses the
 // generated client correctly: a wrong message name or payload type fails here.
 func TestPageTypeChecks(t *testing.T) {
-	tsc := needTool(t, filepath.Join(repoRoot(t), "ts", "node_modules", ".bin", "tsc"), "run `npm ci` in ts/ (scripts/install-deps does)")
+	tsc := needTool(t, filepath.Join(testkit.RepoRoot(t), "ts", "node_modules", ".bin", "tsc"), "run `npm ci` in ts/ (scripts/install-deps does)")
 	cmd := exec.Command(tsc, "-p", "web")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("tsc -p examples/chat/web: %v\n%s", err, out)
