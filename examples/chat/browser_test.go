@@ -105,7 +105,7 @@ func TestBrowser(t *testing.T) {
 		for _, tab := range []context.Context{one, two} {
 			testkit.WaitFor(t, tab, "the page reconnects by itself", textIs("status", "open"))
 		}
-		eventually(t, testkit.UITimeout, func() bool { return chat.clients() == 2 }, "the new server never saw both tabs (has %d)", chat.clients())
+		testkit.Eventually(t, testkit.UITimeout, func() bool { return chat.clients() == 2 }, "the new server never saw both tabs (has %d)", chat.clients())
 
 		say(t, two, sendButton, "after the restart")
 		for i, tab := range []context.Context{one, two} {
@@ -119,7 +119,7 @@ func TestBrowser(t *testing.T) {
 		two := testkit.NewTab(t, browser, chat.httpURL()+"ambiorix")
 		// Ambiorix.send throws until its socket is open and the page shows no status, so wait
 		// until the server holds both sockets.
-		eventually(t, testkit.UITimeout, func() bool { return chat.clients() == 2 }, "both pages never connected (server has %d)", chat.clients())
+		testkit.Eventually(t, testkit.UITimeout, func() bool { return chat.clients() == 2 }, "both pages never connected (server has %d)", chat.clients())
 
 		say(t, one, ambiorixSendButton, "hello from the unchanged page")
 		for i, tab := range []context.Context{one, two} {

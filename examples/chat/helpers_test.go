@@ -82,15 +82,3 @@ func (c *testChat) clients() int {
 	}
 	return c.srv.rt.Len()
 }
-
-// eventually polls cond until it holds or the timeout passes; the message says what never happened.
-func eventually(t *testing.T, timeout time.Duration, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: "+format, append([]any{timeout}, args...)...)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -146,3 +146,16 @@ func JSString(s string) string {
 func HasMessage(text string) string {
 	return fmt.Sprintf(`[...document.querySelectorAll("#messages li")].some((li) => li.textContent === %s)`, JSString(text))
 }
+
+// Eventually polls cond until it holds, failing the test after timeout with the message format
+// and args, which say what never happened.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: "+format, append([]any{timeout}, args...)...)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
