@@ -98,7 +98,7 @@ func (s *Server) Runtime() *runtime.Server {
 // Says hello; the server answers the sender with "Hello from the server!".
 func (s *Server) OnGreeting(fn func(context.Context, *Conn, string)) {
 	mustRegister(runtime.On(s.rt, NameGreeting, runtime.String, func(ctx context.Context, c *runtime.Conn, msg string) {
-		fn(ctx, &Conn{c}, msg)
+		fn(ctx, connOf(c), msg)
 	}))
 }
 
@@ -112,7 +112,7 @@ func (s *Server) BroadcastGreeting(msg string) int {
 // BroadcastGreetingFunc sends "greeting" to every live client for which keep returns true.
 func (s *Server) BroadcastGreetingFunc(msg string, keep func(*Conn) bool) int {
 	return runtime.Broadcast(s.rt, NameGreeting, runtime.String, msg, func(c *runtime.Conn) bool {
-		return keep(&Conn{c})
+		return keep(connOf(c))
 	})
 }
 
@@ -121,7 +121,7 @@ func (s *Server) BroadcastGreetingFunc(msg string, keep func(*Conn) bool) int {
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
 func (s *Server) OnChat(fn func(context.Context, *Conn, string)) {
 	mustRegister(runtime.On(s.rt, NameChat, runtime.String, func(ctx context.Context, c *runtime.Conn, msg string) {
-		fn(ctx, &Conn{c}, msg)
+		fn(ctx, connOf(c), msg)
 	}))
 }
 
@@ -135,7 +135,7 @@ func (s *Server) BroadcastChat(msg string) int {
 // BroadcastChatFunc sends "chat" to every live client for which keep returns true.
 func (s *Server) BroadcastChatFunc(msg string, keep func(*Conn) bool) int {
 	return runtime.Broadcast(s.rt, NameChat, runtime.String, msg, func(c *runtime.Conn) bool {
-		return keep(&Conn{c})
+		return keep(connOf(c))
 	})
 }
 
@@ -149,7 +149,7 @@ func (s *Server) BroadcastUpdate(msg Update) int {
 // BroadcastUpdateFunc sends "update" to every live client for which keep returns true.
 func (s *Server) BroadcastUpdateFunc(msg Update, keep func(*Conn) bool) int {
 	return runtime.Broadcast(s.rt, NameUpdate, codecUpdate, msg, func(c *runtime.Conn) bool {
-		return keep(&Conn{c})
+		return keep(connOf(c))
 	})
 }
 
@@ -158,7 +158,7 @@ func (s *Server) BroadcastUpdateFunc(msg Update, keep func(*Conn) bool) int {
 // A chat line with its author and metadata.
 func (s *Server) OnPost(fn func(context.Context, *Conn, ChatMessage)) {
 	mustRegister(runtime.On(s.rt, NamePost, codecChatMessage, func(ctx context.Context, c *runtime.Conn, msg ChatMessage) {
-		fn(ctx, &Conn{c}, msg)
+		fn(ctx, connOf(c), msg)
 	}))
 }
 
@@ -172,7 +172,7 @@ func (s *Server) BroadcastPost(msg ChatMessage) int {
 // BroadcastPostFunc sends "post" to every live client for which keep returns true.
 func (s *Server) BroadcastPostFunc(msg ChatMessage, keep func(*Conn) bool) int {
 	return runtime.Broadcast(s.rt, NamePost, codecChatMessage, msg, func(c *runtime.Conn) bool {
-		return keep(&Conn{c})
+		return keep(connOf(c))
 	})
 }
 
@@ -181,14 +181,22 @@ func (s *Server) BroadcastPostFunc(msg ChatMessage, keep func(*Conn) bool) int {
 // Adds two numbers.
 func (s *Server) HandleAdd(fn func(context.Context, *Conn, AddRequest) (int64, error)) {
 	mustRegister(runtime.OnCall(s.rt, NameAdd, codecAddRequest, runtime.Int, func(ctx context.Context, c *runtime.Conn, req AddRequest) (int64, error) {
-		return fn(ctx, &Conn{c}, req)
+		return fn(ctx, connOf(c), req)
 	}))
 }
 
 // Conn is the typed view of one connection on the server. It is safe for
-// concurrent use, like the runtime.Conn it embeds.
+// concurrent use, like the runtime.Conn it embeds. A connection has one *Conn
+// for its whole life: handlers get the same value every time, so it can key a map.
 type Conn struct {
 	*runtime.Conn
+}
+
+// connOf returns the one typed view of c, built on first use (no allocation per message).
+func connOf(c *runtime.Conn) *Conn {
+	return runtime.View(c, func(c *runtime.Conn) *Conn {
+		return &Conn{c}
+	})
 }
 
 // SendGreeting queues "greeting" for this client.

@@ -42,6 +42,8 @@ type Conn struct {
 
 	limited io.LimitedReader // reused by the reader, to allocate nothing per message
 
+	view atomic.Value // the typed view of generated code; see View
+
 	// When the socket's read and write deadlines were last moved; see
 	// deadlineSlack. readArmed belongs to the reader goroutine (the pong
 	// handler runs on it too), writeArmed to whoever holds the writer role.

@@ -10,8 +10,9 @@ import (
 func ctxParam() jen.Code { return jen.Id("ctx").Qual(ctxPkg, "Context") }
 func ctxType() jen.Code  { return jen.Qual(ctxPkg, "Context") }
 
+// wrapConn is the typed view of the runtime connection c in generated code; see connOf.
 func wrapConn() jen.Code {
-	return jen.Op("&").Id("Conn").Values(jen.Id("c"))
+	return jen.Id("connOf").Call(jen.Id("c"))
 }
 
 func (g *gen) server(f *jen.File) {
@@ -67,8 +68,15 @@ func (g *gen) server(f *jen.File) {
 
 func (g *gen) conn(f *jen.File) {
 	f.Comment("Conn is the typed view of one connection on the server. It is safe for")
-	f.Comment("concurrent use, like the runtime.Conn it embeds.")
+	f.Comment("concurrent use, like the runtime.Conn it embeds. A connection has one *Conn")
+	f.Comment("for its whole life: handlers get the same value every time, so it can key a map.")
 	f.Type().Id("Conn").Struct(jen.Op("*").Qual(rt, "Conn"))
+	f.Comment("connOf returns the one typed view of c, built on first use (no allocation per message).")
+	f.Func().Id("connOf").Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Op("*").Id("Conn").Block(
+		jen.Return(jen.Qual(rt, "View").Call(jen.Id("c"), jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Op("*").Id("Conn").Block(
+			jen.Return(jen.Op("&").Id("Conn").Values(jen.Id("c"))),
+		))),
+	)
 	recv := jen.Id("c").Op("*").Id("Conn")
 	for _, m := range g.m.Messages {
 		name := jen.Id("Name" + m.GoName)
