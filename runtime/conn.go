@@ -148,6 +148,11 @@ func (c *Conn) writeFrame(f []byte) error {
 	// gorilla re-applies its own deadline to the socket before every write
 	// it makes, which moves a poller timer each time; written directly, the
 	// deadline is moved only when stale (see deadlineSlack) or replaced.
+	//
+	// Writing past gorilla is safe against the control frames it still
+	// writes itself (pongs, the close echo) because every frame, ours and
+	// its, goes out in one Write call, and both net.TCPConn and tls.Conn
+	// hold a lock for the whole of a Write: frames never interleave.
 	nc := c.ws.NetConn()
 	if stale || c.deadlineDirty.Load() {
 		c.deadlineDirty.Store(false)
@@ -404,8 +409,8 @@ const keepQueueCap = 16
 
 // writeLoop writes until there is nothing left to write, then exits; the
 // next enqueue starts a new one. It owns every write on the socket except
-// the control frames gorilla answers itself (pong, close echo), which its
-// WriteControl makes safe to interleave.
+// the control frames gorilla answers itself (pong, close echo), which are
+// safe to interleave with ours (see writeFrame).
 func (c *Conn) writeLoop() { c.writeBatches(false) }
 
 // writeBatches writes until there is nothing left to write; with once, it
