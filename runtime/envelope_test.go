@@ -3,6 +3,8 @@ package runtime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"testing"
 	"unicode/utf8"
 
@@ -104,8 +106,10 @@ func FuzzParseEnvelope(f *testing.F) {
 			}
 			return
 		}
+		// Numbers are read as json.Number: 1e700 is valid JSON even though it
+		// does not fit a float64, and the envelope never converts numbers.
 		var ref any
-		refErr := json.Unmarshal(frame, &ref)
+		refErr := unmarshalUseNumber(frame, &ref)
 		switch {
 		case refErr != nil && err == nil:
 			t.Fatalf("accepted %q, which encoding/json rejects: %v", frame, refErr)
@@ -120,10 +124,14 @@ func FuzzParseEnvelope(f *testing.F) {
 			return
 		}
 		obj := ref.(map[string]any)
-		if name, ok := obj["name"].(string); ok != (env.nameKind == jx.String) {
-			t.Fatalf("%q: name kind %v, encoding/json sees %T", frame, env.nameKind, obj["name"])
-		} else if ok && bytes.Equal(env.name, []byte(name)) == false && !hasDuplicateKey(frame, "name") {
-			t.Fatalf("%q: name %q, want %q", frame, env.name, name)
+		// With "name" repeated the first wins here (as in the reference) and
+		// the last in encoding/json, so there is nothing to compare.
+		if !hasDuplicateKey(frame, "name") {
+			if name, ok := obj["name"].(string); ok != (env.nameKind == jx.String) {
+				t.Fatalf("%q: name kind %v, encoding/json sees %T", frame, env.nameKind, obj["name"])
+			} else if ok && !bytes.Equal(env.name, []byte(name)) {
+				t.Fatalf("%q: name %q, want %q", frame, env.name, name)
+			}
 		}
 		// What was read encodes to a frame that reads back the same.
 		out := envelopeOf(encodeRawFrame(string(env.name), env.message, "", "", nil))
@@ -145,4 +153,18 @@ func FuzzParseEnvelope(f *testing.F) {
 // first.
 func hasDuplicateKey(frame []byte, key string) bool {
 	return bytes.Count(frame, []byte(`"`+key+`"`)) > 1 || bytes.Contains(frame, []byte(`\u`))
+}
+
+// unmarshalUseNumber is json.Unmarshal with numbers kept as json.Number,
+// including its refusal of data after the value.
+func unmarshalUseNumber(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
 }
