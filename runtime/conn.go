@@ -57,6 +57,11 @@ type Conn struct {
 	// call, no copy into a write buffer. Client frames must be masked, so a
 	// client writes through gorilla.
 	rawWrites bool
+	// wireMu orders the frames written past gorilla against the close
+	// frame: once closeOnWire is set (our close, or our echo of the
+	// peer's), no data frame may follow it (RFC 6455, section 5.5.1).
+	wireMu      sync.Mutex
+	closeOnWire bool
 
 	// The writer goroutine exists only while there is something to write:
 	// an idle connection holds no writer stack. writing says one runs; at
@@ -114,6 +119,7 @@ func newConn(ep *endpoint, ws *websocket.Conn, identity any, parent context.Cont
 	c.rawWrites = ep.leave != nil
 	if c.rawWrites {
 		ws.SetPingHandler(c.answerPing)
+		ws.SetCloseHandler(c.answerClose)
 	}
 	ep.stats.connections.Add(1)
 	ep.stats.active.Add(1)
@@ -131,6 +137,30 @@ func (c *Conn) answerPing(data string) error {
 	}
 	return err
 }
+
+// answerClose is gorilla's default close handler (echo the peer's code,
+// no reason), except that the echo is ordered after any frame being written
+// past gorilla and stops all later ones; if our own close frame went first,
+// that already answers the peer.
+func (c *Conn) answerClose(code int, _ string) error {
+	c.wireMu.Lock()
+	defer c.wireMu.Unlock()
+	if c.closeOnWire {
+		return nil
+	}
+	c.closeOnWire = true
+	err := c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, ""), time.Now().Add(c.ep.cfg.writeTimeout))
+	c.deadlineDirty.Store(true)
+	var ne net.Error
+	if err == nil || errors.Is(err, websocket.ErrCloseSent) || (errors.As(err, &ne) && ne.Timeout()) {
+		return nil
+	}
+	return err
+}
+
+// errCloseOnWire is writeFrame's answer once a close frame has been written:
+// the frame is dropped, since nothing may follow the close.
+var errCloseOnWire = errors.New("ambigen: close frame already written")
 
 // writeFrame writes one frame built by finishWriter. The caller holds the
 // writer role.
@@ -154,6 +184,11 @@ func (c *Conn) writeFrame(f []byte) error {
 	// its, goes out in one Write call, and both net.TCPConn and tls.Conn
 	// hold a lock for the whole of a Write: frames never interleave.
 	nc := c.ws.NetConn()
+	c.wireMu.Lock()
+	defer c.wireMu.Unlock()
+	if c.closeOnWire {
+		return errCloseOnWire
+	}
 	if stale || c.deadlineDirty.Load() {
 		c.deadlineDirty.Store(false)
 		_ = nc.SetWriteDeadline(now.Add(wt))
@@ -460,6 +495,15 @@ func (c *Conn) writeBatches(once bool) {
 
 		for i, f := range batch {
 			if err := c.writeFrame(f); err != nil {
+				if err == errCloseOnWire {
+					// The peer's close was answered: the handshake is done
+					// and the reader is finishing the connection; what is
+					// left to write is dropped with it.
+					c.mu.Lock()
+					c.writing = false
+					c.mu.Unlock()
+					return
+				}
 				c.writerFailed()
 				return
 			}
@@ -483,8 +527,16 @@ func (c *Conn) writeBatches(once bool) {
 			c.mu.Unlock()
 		}
 		if sendClose {
-			msg := websocket.FormatCloseMessage(code, reason)
-			if err := c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.writeTimeout)); err != nil {
+			c.wireMu.Lock()
+			already := c.closeOnWire
+			c.closeOnWire = true
+			var err error
+			if !already {
+				msg := websocket.FormatCloseMessage(code, reason)
+				err = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(cfg.writeTimeout))
+			}
+			c.wireMu.Unlock()
+			if err != nil {
 				c.writerFailed()
 				return
 			}
