@@ -123,6 +123,21 @@ func (c *child) stop() {
 }
 
 // waitConns waits until the server has n connections.
+// connectChild starts the client process for spec against s and waits until s holds all of its
+// spec.N connections; the caller stops the child.
+func connectChild(s *server, spec childSpec) (*child, error) {
+	spec.URL = s.url
+	ch, err := startChild(spec, setupTimeout(spec.N))
+	if err != nil {
+		return nil, err
+	}
+	if err := waitConns(s, spec.N, setupTimeout(spec.N)); err != nil {
+		ch.stop()
+		return nil, err
+	}
+	return ch, nil
+}
+
 func waitConns(s *server, n int, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for s.conns() < n {
@@ -189,14 +204,11 @@ func Echo(kind Kind, clients int, d time.Duration) (EchoResult, error) {
 		return res, err
 	}
 	defer s.close()
-	ch, err := startChild(childSpec{Mode: "echo", URL: s.url, N: clients, Frame: postFrame, Duration: d}, setupTimeout(clients))
+	ch, err := connectChild(s, childSpec{Mode: "echo", N: clients, Frame: postFrame, Duration: d})
 	if err != nil {
 		return res, err
 	}
 	defer ch.stop()
-	if err := waitConns(s, clients, setupTimeout(clients)); err != nil {
-		return res, err
-	}
 	goruntime.GC()
 	before := readUsage()
 	ch.send("go")
@@ -258,14 +270,11 @@ func Broadcast(kind Kind, clients, rounds int) (BroadcastResult, error) {
 		return res, err
 	}
 	defer s.close()
-	ch, err := startChild(childSpec{Mode: "listen", URL: s.url, N: clients, Rounds: rounds}, setupTimeout(clients))
+	ch, err := connectChild(s, childSpec{Mode: "listen", N: clients, Rounds: rounds})
 	if err != nil {
 		return res, err
 	}
 	defer ch.stop()
-	if err := waitConns(s, clients, setupTimeout(clients)); err != nil {
-		return res, err
-	}
 	goruntime.GC()
 	lat := make([]time.Duration, 0, rounds)
 	writes0 := s.writes.Load()
@@ -320,14 +329,11 @@ func Idle(kind Kind, conns int) (IdleResult, error) {
 	}
 	defer s.close()
 	heap0, rss0 := serverMemory()
-	ch, err := startChild(childSpec{Mode: "idle", URL: s.url, N: conns, Frame: greetingFrame}, setupTimeout(conns))
+	ch, err := connectChild(s, childSpec{Mode: "idle", N: conns, Frame: greetingFrame})
 	if err != nil {
 		return res, err
 	}
 	defer ch.stop()
-	if err := waitConns(s, conns, setupTimeout(conns)); err != nil {
-		return res, err
-	}
 	heap1, rss1 := serverMemory()
 	ch.send("dispatch")
 	if _, err := ch.expect("dispatched", setupTimeout(conns)); err != nil {
@@ -420,14 +426,11 @@ func steadyBroadcast(o SlowOptions, slow bool) (med, p99 time.Duration, slowClos
 		return 0, 0, false, err
 	}
 	defer s.close()
-	ch, err := startChild(childSpec{Mode: "listen", URL: s.url, N: clients, Rounds: rounds, Slow: slow}, setupTimeout(clients))
+	ch, err := connectChild(s, childSpec{Mode: "listen", N: clients, Rounds: rounds, Slow: slow})
 	if err != nil {
 		return 0, 0, false, err
 	}
 	defer ch.stop()
-	if err := waitConns(s, clients, setupTimeout(clients)); err != nil {
-		return 0, 0, false, err
-	}
 	msg := postMessage
 	msg.Text = strings.Repeat("x", o.TextSize)
 	sent := make([]int64, rounds)
