@@ -23,6 +23,15 @@ afterEach(() => {
   FakeWebSocket.reset();
 });
 
+// openClient is newClient started, with its fake socket open.
+function openClient(opts: ClientOptions = {}) {
+  const c = newClient(opts);
+  c.client.start();
+  const ws = FakeWebSocket.last();
+  ws.open();
+  return { ...c, ws };
+}
+
 describe("queueing", () => {
   test("sends before the socket opens go out in order once it opens", () => {
     const { client, errors } = newClient();
@@ -179,14 +188,6 @@ describe("incoming frames", () => {
 });
 
 describe("calls", () => {
-  function openClient(opts: ClientOptions = {}) {
-    const c = newClient(opts);
-    c.client.start();
-    const ws = FakeWebSocket.last();
-    ws.open();
-    return { ...c, ws };
-  }
-
   test("a request carries a fresh id and the reply resolves it", async () => {
     const { client, ws } = openClient();
     const p1 = client.call("add", { a: 1, b: 2 });
@@ -326,14 +327,6 @@ test("a decoder that throws something else fails the payload instead of breaking
 });
 
 describe("calls from the server", () => {
-  function openClient(opts: ClientOptions = {}) {
-    const c = newClient(opts);
-    c.client.start();
-    const ws = FakeWebSocket.last();
-    ws.open();
-    return { ...c, ws };
-  }
-
   test("handlers answer with a reply, an error code of their choosing, or internal", async () => {
     const { client, ws } = openClient();
     client.handle("double", (req) => (req as number) * 2);
