@@ -80,7 +80,7 @@ func TestSlowConsumerSmoke(t *testing.T) {
 	// may fall as many frames behind (160 ms at this rate) before they count
 	// as slow too, which a loaded CI machine under -race needs: with a queue
 	// of 4 a reader that was descheduled for 15 ms was cut off as well.
-	r, err := SlowConsumer(SlowOptions{Clients: 10, Rounds: 80, Interval: 4 * time.Millisecond, TextSize: 4096, SendQueue: 32, SocketBuffer: 4096})
+	r, err := SlowConsumer(SlowOptions{Clients: 10, Rounds: 80, Interval: 4 * time.Millisecond, TextSize: 4096, SendBuffer: 32 * 4096, SocketBuffer: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -380,9 +380,9 @@ type SlowOptions struct {
 	// TextSize is the length of the broadcast post's text, so that the
 	// slow client's socket buffers fill within the run.
 	TextSize int
-	// SendQueue is the server's per-connection queue (runtime.Options);
-	// zero keeps the runtime's default of 256.
-	SendQueue int
+	// SendBuffer is the server's per-connection send buffer in bytes
+	// (runtime.Options); zero keeps the runtime's default of 4 MiB.
+	SendBuffer int
 	// SocketBuffer fixes the server sockets' kernel send buffer; zero
 	// leaves Linux to autotune it (up to 4 MB, which would take the slow
 	// client minutes to fill at a steady rate).
@@ -421,7 +421,7 @@ func steadyBroadcast(o SlowOptions, slow bool) (med, p99 time.Duration, slowClos
 	if err := RaiseFileLimit(); err != nil {
 		return 0, 0, false, err
 	}
-	s, err := startServer(Ambigen, runtime.Options{SendQueue: o.SendQueue}, o.SocketBuffer)
+	s, err := startServer(Ambigen, runtime.Options{SendBuffer: o.SendBuffer}, o.SocketBuffer)
 	if err != nil {
 		return 0, 0, false, err
 	}

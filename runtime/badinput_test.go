@@ -155,8 +155,8 @@ func TestBadInputLogIsRateLimited(t *testing.T) {
 	if got := ts.Stats().Rejected; got != n {
 		t.Fatalf("Rejected = %d, want %d", got, n)
 	}
-	if lines := strings.Count(logBuf.String(), "level=WARN"); lines < 1 || lines > warnBurst+1 {
-		t.Fatalf("%d Warn lines for %d bad frames, want 1..%d", lines, n, warnBurst+1)
+	if lines := strings.Count(logBuf.String(), "level=WARN"); lines < 1 || lines > logBurst+1 {
+		t.Fatalf("%d Warn lines for %d bad frames, want 1..%d", lines, n, logBurst+1)
 	}
 }
 

@@ -42,13 +42,14 @@ func (c *Conn) forgetCall(id string) {
 // awaitCall sends frame and waits for the reply to id.
 func (c *Conn) awaitCall(ctx context.Context, id string, ch chan callResult, frame []byte) ([]byte, error) {
 	c.ep.stats.calls.Add(1)
-	// Urgent: the caller may be a handler on the reader, about to wait
-	// for the reply.
-	if err := c.enqueueFrame(frame, true); err != nil {
+	if err := c.enqueue(frame); err != nil {
 		c.forgetCall(id)
 		c.ep.stats.callErrors.Add(1)
 		return nil, err
 	}
+	// The reply comes through the reader: if the reader is running a
+	// handler (perhaps the one making this call), it must not wait for it.
+	c.freeReader()
 	select {
 	case r := <-ch:
 		if r.err != nil {
@@ -73,7 +74,7 @@ func (c *Conn) deliverReply(env *envelope) {
 	c.mu.Unlock()
 	if !ok {
 		c.ep.stats.ignored.Add(1)
-		c.ep.debug("ambigen: dropped a reply nobody waits for", "conn", c.id, "replyTo", string(env.replyTo))
+		c.ep.log.Debug("ambigen: dropped a reply nobody waits for", "conn", c.id, "replyTo", env.replyTo)
 		return
 	}
 	if env.errorRaw != nil {
@@ -99,7 +100,7 @@ func parseCallError(raw []byte) *CallError {
 		return d.Skip()
 	})
 	if err != nil || ce.Code == "" {
-		return &CallError{Code: CodeInternal, Message: "malformed error reply: " + string(raw)}
+		return &CallError{Code: CodeInternal, Message: "malformed error reply: " + clip(string(raw), maxWireText)}
 	}
 	return ce
 }
@@ -115,11 +116,12 @@ func (c *Conn) serveCall(r route, env *envelope) {
 		return err
 	})
 	if err == nil {
-		_ = c.enqueue(encodeRawFrame(r.name, reply, "", id, nil))
+		_ = c.sendWriter(encodeRawEnvelope(r.name, reply, meta{replyTo: id, reply: true}))
 		return
 	}
 	c.ep.stats.callErrors.Add(1)
 	var ce *CallError
+	var pe *PayloadError
 	switch {
 	case isPanic(err):
 		c.sendError(r.name, id, &CallError{Code: CodeInternal, Message: "internal error"})
@@ -128,19 +130,25 @@ func (c *Conn) serveCall(r route, env *envelope) {
 		// A code the handler chose is the normal outcome of a call, not bad
 		// input: it is counted but not reported.
 		c.sendError(r.name, id, ce)
-	case isPayload(err):
-		c.sendError(r.name, id, &CallError{Code: CodeInvalidArgument, Message: err.Error()})
+	case errors.As(err, &pe):
+		// Only the payload error's own text (where, and what was
+		// expected) goes to the peer, never the text of an error wrapping
+		// it, which may hold details the peer should not see.
+		c.sendError(r.name, id, &CallError{Code: CodeInvalidArgument, Message: clip(pe.Error(), maxWireText)})
 		c.reject(KindPayload, r.name, err)
 	default:
-		// The text of an unclassified error stays on this side: it may
-		// hold details the peer should not see.
+		// The text of an unclassified error stays on this side.
 		c.sendError(r.name, id, &CallError{Code: CodeInternal, Message: "internal error"})
 		c.reject(KindHandler, r.name, err)
 	}
 }
 
+// maxWireText bounds what the runtime writes of its own error texts into
+// an error reply; peer input quoted in them is cut shorter still.
+const maxWireText = 200
+
 func (c *Conn) sendError(name, id string, ce *CallError) {
-	_ = c.enqueue(encodeRawFrame(name, nil, "", id, ce))
+	_ = c.sendWriter(encodeRawEnvelope(name, nil, meta{replyTo: id, reply: true, err: ce}))
 }
 
 // Call sends a request on c and waits for its reply, the context's end, or
@@ -155,7 +163,12 @@ func Call[Req, Resp any](ctx context.Context, c *Conn, name string, req Codec[Re
 	if err != nil {
 		return zero, err
 	}
-	payload, err := c.awaitCall(ctx, id, ch, encodeFrame(name, req, v, id, ""))
+	w, err := encodeEnvelope(name, req, v, meta{id: id, call: true})
+	if err != nil {
+		c.forgetCall(id)
+		return zero, err
+	}
+	payload, err := c.awaitCall(ctx, id, ch, ownFrame(w))
 	if err != nil {
 		return zero, err
 	}

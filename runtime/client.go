@@ -27,9 +27,15 @@ type Client struct {
 
 // NewClient returns a client that is not connected yet.
 func NewClient(opts ClientOptions) *Client {
-	cfg := newConfig(opts.ReadLimit, opts.SendQueue, opts.WriteTimeout, opts.PingInterval, opts.PongTimeout)
+	rate := unlimited
+	if opts.RateLimit != nil {
+		rate = *opts.RateLimit
+	}
+	cfg := newConfig(limits{
+		readLimit: opts.ReadLimit, messageTimeout: opts.MessageTimeout, sendBuffer: opts.SendBuffer,
+		writeTimeout: opts.WriteTimeout, ping: opts.PingInterval, pong: opts.PongTimeout, rate: rate,
+	})
 	cfg.strict = opts.Strict
-	cfg.logger = opts.Logger
 	cfg.onError = opts.OnError
 	cfg.onDisconnect = opts.OnDisconnect
 	d := opts.Dialer
@@ -42,7 +48,7 @@ func NewClient(opts ClientOptions) *Client {
 			WriteBufferPool:  writeBufferPool(DefaultWriteBufferSize),
 		}
 	}
-	return &Client{ep: &endpoint{cfg: cfg}, dialer: d, header: opts.Header}
+	return &Client{ep: newEndpoint(cfg, opts.MessageMemory, opts.Logger), dialer: d, header: opts.Header}
 }
 
 // Dial connects a new client to url (ws:// or wss://).
@@ -87,10 +93,10 @@ func (c *Client) Dial(ctx context.Context, url string) error {
 		}
 		return fmt.Errorf("ambigen: dial %s: %w", url, err)
 	}
-	conn := newConn(c.ep, ws, nil, context.Background())
+	conn := newConn(c.ep, ws, &gorillaWire{ws: ws, timeout: c.ep.cfg.writeTimeout}, false, nil, context.Background())
 	c.conn = conn
 	conn.start()
-	go conn.readLoop()
+	go conn.readLoop(0)
 	return nil
 }
 

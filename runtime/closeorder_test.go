@@ -68,7 +68,7 @@ func serverFrames(t *testing.T, stream []byte) []int {
 // section 5.5.1), even though data frames are written past gorilla.
 func TestNothingFollowsTheCloseFrame(t *testing.T) {
 	for round := range 20 {
-		ts := startServer(t, Options{SendQueue: 100000}, func(s *Server) {
+		ts := startServer(t, Options{SendBuffer: 64 << 20}, func(s *Server) {
 			s.Handle("go", func(ctx context.Context, c *Conn, _ json.RawMessage) error {
 				go func() {
 					for i := 0; c.Send("n", i) == nil; i++ {

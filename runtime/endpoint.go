@@ -1,33 +1,38 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // endpoint is what a Server and a Client share: the handler table, the
-// normalised configuration, the counters and the rate-limited logger. Every
-// connection points at the endpoint it belongs to.
+// normalised configuration, the counters, the memory budget and the
+// rate-limited logger. Every connection points at the endpoint it belongs
+// to.
 type endpoint struct {
-	cfg   config
-	stats counters
+	cfg    config
+	stats  counters
+	log    logger
+	memory budget
 
 	mu     sync.Mutex                       // serialises registrations
 	routes atomic.Pointer[map[string]route] // copy-on-write: lookups take no lock
 
-	warnMu         sync.Mutex
-	warnTokens     float64
-	warnLast       time.Time
-	warnSuppressed int
-
 	// leave removes a closed connection from the server's registry; nil on
 	// a client.
 	leave func(*Conn)
+}
+
+func newEndpoint(cfg config, memory int64, lg *slog.Logger) *endpoint {
+	ep := &endpoint{cfg: cfg, log: logger{l: lg}}
+	if memory <= 0 {
+		memory = DefaultMessageMemory
+	}
+	ep.memory.limit = memory
+	return ep
 }
 
 // route is what a name is registered to: exactly one of the two is set.
@@ -36,9 +41,6 @@ type route struct {
 	handle Handler
 	call   CallHandler
 }
-
-// connIDs numbers connections across the process.
-var connIDs atomic.Uint64
 
 func (ep *endpoint) register(name string, r route) error {
 	if name == "" {
@@ -76,43 +78,14 @@ func (ep *endpoint) lookup(name []byte) (route, bool) {
 	return r, ok
 }
 
-// Rate limit for Warn logs of bad input: a burst, then one per interval, so
-// a misbehaving peer cannot flood the log.
-const (
-	warnBurst    = 10
-	warnInterval = time.Second
-)
-
-func (ep *endpoint) warn(c *Conn, me *MessageError) {
-	l := ep.cfg.logger
-	if l == nil {
-		return
-	}
-	ep.warnMu.Lock()
-	now := time.Now()
-	if ep.warnLast.IsZero() {
-		ep.warnTokens = warnBurst
-	} else {
-		ep.warnTokens += float64(now.Sub(ep.warnLast)) / float64(warnInterval)
-		if ep.warnTokens > warnBurst {
-			ep.warnTokens = warnBurst
+// hook runs one of the user's hooks; a panic in it is recovered, counted
+// and logged, so that it costs neither the process nor the connection.
+func (ep *endpoint) hook(name string, fn func()) {
+	defer func() {
+		if v := recover(); v != nil {
+			ep.stats.hookPanics.Add(1)
+			ep.log.Warn("ambigen: hook panicked", "hook", name, "panic", fmt.Sprint(v))
 		}
-	}
-	ep.warnLast = now
-	if ep.warnTokens < 1 {
-		ep.warnSuppressed++
-		ep.warnMu.Unlock()
-		return
-	}
-	ep.warnTokens--
-	suppressed := ep.warnSuppressed
-	ep.warnSuppressed = 0
-	ep.warnMu.Unlock()
-	l.Warn("ambigen: bad input", "conn", c.id, "kind", me.Kind.String(), "name", me.Name, "err", me.Err, "suppressed", suppressed)
-}
-
-func (ep *endpoint) debug(msg string, args ...any) {
-	if l := ep.cfg.logger; l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
-		l.Debug(msg, args...)
-	}
+	}()
+	fn()
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/go-faster/jx"
 	"github.com/gorilla/websocket"
@@ -40,15 +39,13 @@ const (
 
 var errTrailing = errors.New("unexpected data after the JSON value")
 
-// parseEnvelope reads one text frame. It reports what was wrong as an
-// ErrorKind (KindInvalidUTF8, KindMalformed or KindNotObject) and a
-// description; it does not judge the flag or the name, which the caller
-// does, because an unflagged frame is ignored whatever its name.
+// parseEnvelope reads one text frame, which the reader has already found
+// to be valid UTF-8. It reports what was wrong as an ErrorKind
+// (KindMalformed or KindNotObject) and a description; it does not judge the
+// flag or the name, which the caller does, because an unflagged frame is
+// ignored whatever its name.
 func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error) {
 	*env = envelope{}
-	if !utf8.Valid(frame) {
-		return KindInvalidUTF8, errors.New("text frame is not valid UTF-8")
-	}
 	d.ResetBytes(frame)
 	switch t := d.Next(); t {
 	case jx.Object:
@@ -61,7 +58,7 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 		// Validate the value so that "[1," is reported as malformed rather
 		// than as a well-formed non-object.
 		if err := d.Skip(); err != nil {
-			return KindMalformed, err
+			return KindMalformed, syntaxError(err)
 		}
 		if err := expectEOF(d); err != nil {
 			return KindMalformed, err
@@ -129,7 +126,7 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 		}
 	})
 	if err != nil {
-		return KindMalformed, err
+		return KindMalformed, syntaxError(err)
 	}
 	if err := expectEOF(d); err != nil {
 		return KindMalformed, err
@@ -162,39 +159,23 @@ func expectEOF(d *jx.Decoder) error {
 	return nil
 }
 
-// envelopeHead writes `{"name":<name>,"message":` so that the payload can
-// follow directly.
-func envelopeHead(w *jx.Writer, name string) {
-	w.RawStr(`{"name":`)
-	w.Str(name)
-	w.RawStr(`,"message":`)
+// syntaxError is jx's description of malformed JSON as a plain error: jx's
+// errors carry stack frames (go-faster/errors) that a log line formatted
+// with %+v would print, and the text of a wrapped error is enough here.
+func syntaxError(err error) error {
+	return errors.New(clip(err.Error(), maxLogValue))
 }
 
-// envelopeTail closes an envelope begun by envelopeHead, adding the part C
-// keys that are set.
-func envelopeTail(w *jx.Writer, id, replyTo string, cerr *CallError) {
-	w.RawStr(`,"isAmbiorix":true`)
-	if id != "" {
-		w.RawStr(`,"id":`)
-		w.Str(id)
-	}
-	if replyTo != "" {
-		w.RawStr(`,"replyTo":`)
-		w.Str(replyTo)
-	}
-	if cerr != nil {
-		w.RawStr(`,"error":{"code":`)
-		w.Str(cerr.Code)
-		w.RawStr(`,"message":`)
-		w.Str(cerr.Message)
-		w.RawStr(`}`)
-	}
-	w.RawStr(`}`)
-}
-
-// Envelopes are built in pooled writers and copied out at their exact
-// size: one allocation per frame, however the payload grew the buffer.
+// Envelopes are encoded in pooled writers. Each writer's buffer starts with
+// frameRoom bytes left free, so that the WebSocket header can be put in
+// front of the envelope without moving it: a frame sent to one connection
+// whose socket takes it at once is written from the pooled buffer and
+// costs no allocation; a frame that must wait, or that several connections
+// share, is copied out at its exact size.
 var writers = sync.Pool{New: func() any { return &jx.Writer{Buf: make([]byte, 0, 512)} }}
+
+// frameRoom is the longest header of an unmasked frame.
+const frameRoom = 10
 
 // maxPooledWriter bounds the buffers kept in the pool, so one huge frame
 // does not pin its buffer.
@@ -202,25 +183,29 @@ const maxPooledWriter = 64 << 10
 
 func getWriter() *jx.Writer {
 	w := writers.Get().(*jx.Writer)
-	w.Buf = w.Buf[:0]
+	w.Buf = append(w.Buf[:0], make([]byte, frameRoom)...)
 	return w
 }
 
-// finishWriter returns w's envelope as a complete WebSocket text frame
-// that the send queue may own (a broadcast shares it between connections),
-// and recycles w. The header is built here, once per encoded envelope, so
-// that a server connection writes the frame with a single write call and
-// no copy, however many recipients share it; envelopeOf gives the envelope
-// back.
-func finishWriter(w *jx.Writer) []byte {
-	n := len(w.Buf)
-	out := make([]byte, 0, textHeaderLen(n)+n)
-	out = appendTextHeader(out, n)
-	out = append(out, w.Buf...)
+func putWriter(w *jx.Writer) {
 	if cap(w.Buf) <= maxPooledWriter {
 		writers.Put(w)
 	}
-	return out
+}
+
+// frameOf completes the frame in w and returns it; it stays w's.
+func frameOf(w *jx.Writer) []byte {
+	n := len(w.Buf) - frameRoom
+	h := textHeaderLen(n)
+	appendTextHeader(w.Buf[frameRoom-h:frameRoom-h], n)
+	return w.Buf[frameRoom-h:]
+}
+
+// ownFrame returns the frame in w as a new slice and recycles w.
+func ownFrame(w *jx.Writer) []byte {
+	f := bytes.Clone(frameOf(w))
+	putWriter(w)
+	return f
 }
 
 // textHeaderLen is the size of the header of an unmasked, unfragmented
@@ -248,29 +233,36 @@ func appendTextHeader(dst []byte, n int) []byte {
 	return binary.BigEndian.AppendUint64(append(dst, finText, 127), uint64(n))
 }
 
-// envelopeOf returns the payload of a frame built by finishWriter.
+// envelopeOf returns the payload of a frame built here.
 func envelopeOf(frame []byte) []byte {
-	switch frame[1] {
-	case 126:
-		return frame[4:]
-	case 127:
-		return frame[10:]
-	}
-	return frame[2:]
+	_, p := splitFrame(frame)
+	return p
 }
 
-// encodeFrame returns the complete frame for name and v (see finishWriter).
-func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) []byte {
+// meta is what part C adds to an envelope. A call's id and a reply's
+// replyTo are written whenever the frame is a call or a reply, even when
+// the id is the empty string: a frame that carried an id is never answered
+// without replyTo.
+type meta struct {
+	id      string
+	replyTo string
+	call    bool // write "id"
+	reply   bool // write "replyTo"
+	err     *CallError
+}
+
+// encodeEnvelope encodes name and v into a pooled writer (see frameOf).
+func encodeEnvelope[T any](name string, codec Codec[T], v T, m meta) (*jx.Writer, error) {
 	w := getWriter()
 	envelopeHead(w, name)
 	codec.Encode(w, v)
-	envelopeTail(w, id, replyTo, nil)
-	return finishWriter(w)
+	envelopeTail(w, m)
+	return w, nil
 }
 
-// encodeRawFrame is encodeFrame for a payload that is already JSON; an
-// empty payload is written as null.
-func encodeRawFrame(name string, payload []byte, id, replyTo string, cerr *CallError) []byte {
+// encodeRawEnvelope is encodeEnvelope for a payload that is already JSON;
+// an empty payload is written as null.
+func encodeRawEnvelope(name string, payload []byte, m meta) *jx.Writer {
 	w := getWriter()
 	envelopeHead(w, name)
 	if len(payload) == 0 {
@@ -278,6 +270,35 @@ func encodeRawFrame(name string, payload []byte, id, replyTo string, cerr *CallE
 	} else {
 		w.Raw(payload)
 	}
-	envelopeTail(w, id, replyTo, cerr)
-	return finishWriter(w)
+	envelopeTail(w, m)
+	return w
+}
+
+// envelopeHead writes `{"name":<name>,"message":` so that the payload can
+// follow directly.
+func envelopeHead(w *jx.Writer, name string) {
+	w.RawStr(`{"name":`)
+	w.Str(name)
+	w.RawStr(`,"message":`)
+}
+
+// envelopeTail closes an envelope begun by envelopeHead.
+func envelopeTail(w *jx.Writer, m meta) {
+	w.RawStr(`,"isAmbiorix":true`)
+	if m.call {
+		w.RawStr(`,"id":`)
+		w.Str(m.id)
+	}
+	if m.reply {
+		w.RawStr(`,"replyTo":`)
+		w.Str(m.replyTo)
+	}
+	if m.err != nil {
+		w.RawStr(`,"error":{"code":`)
+		w.Str(m.err.Code)
+		w.RawStr(`,"message":`)
+		w.Str(m.err.Message)
+		w.RawStr(`}`)
+	}
+	w.RawStr(`}`)
 }

@@ -23,6 +23,17 @@ var (
 	// ErrShutdown is returned for work refused because the server is
 	// shutting down.
 	ErrShutdown = errors.New("ambigen: server shutting down")
+	// ErrRateLimited is the cause given to OnDisconnect for a connection
+	// closed with 1008 because it kept sending over its rate limit.
+	ErrRateLimited = errors.New("ambigen: rate limit exceeded")
+	// ErrOverloaded is the cause given to OnDisconnect for a connection
+	// closed with 1013 because the memory budget for messages still
+	// arriving (Options.MessageMemory) was exhausted.
+	ErrOverloaded = errors.New("ambigen: message memory exhausted")
+	// ErrMessageTimeout is the cause given to OnDisconnect for a
+	// connection closed with 1008 because a message was still unfinished
+	// after Options.MessageTimeout.
+	ErrMessageTimeout = errors.New("ambigen: message not finished in time")
 )
 
 // ErrorKind says what was wrong with an inbound message.
@@ -39,6 +50,7 @@ const (
 	KindPayload                          // the payload did not decode into the handler's type
 	KindHandler                          // the handler returned an error
 	KindPanic                            // the handler panicked
+	KindRateLimited                      // dropped: the connection is over its rate limit
 )
 
 var kindNames = [...]string{
@@ -51,6 +63,7 @@ var kindNames = [...]string{
 	KindPayload:     "bad payload",
 	KindHandler:     "handler error",
 	KindPanic:       "handler panic",
+	KindRateLimited: "rate limited",
 }
 
 func (k ErrorKind) String() string {
@@ -70,6 +83,8 @@ func (k ErrorKind) CloseCode() int {
 		return websocket.CloseMessageTooBig // 1009
 	case KindHandler, KindPanic:
 		return websocket.CloseInternalServerErr // 1011
+	case KindRateLimited:
+		return websocket.ClosePolicyViolation // 1008
 	default:
 		return websocket.CloseInvalidFramePayloadData // 1007
 	}
@@ -118,7 +133,8 @@ func Errorf(code, format string, args ...any) *CallError {
 // Error codes of part C; a handler may use any other string, as in gRPC
 // ("not_found", "permission_denied", "failed_precondition", ...).
 const (
-	CodeInvalidArgument = "invalid_argument"
-	CodeUnimplemented   = "unimplemented"
-	CodeInternal        = "internal"
+	CodeInvalidArgument   = "invalid_argument"
+	CodeUnimplemented     = "unimplemented"
+	CodeInternal          = "internal"
+	CodeResourceExhausted = "resource_exhausted" // refused by the rate limit
 )

@@ -14,10 +14,10 @@ import (
 // TestPongsDoNotInterleaveWithFrames: a server connection writes its data frames straight to the
 // socket while gorilla answers pings on the reader goroutine. A client that pings as fast as it
 // can while the server streams frames must still read every frame whole and in order, and get
-// its pongs.
+// its pongs. (Pings count against the rate limit, which is off here.)
 func TestPongsDoNotInterleaveWithFrames(t *testing.T) {
 	const frames = 3000
-	ts := startServer(t, Options{SendQueue: frames + 10}, func(s *Server) {
+	ts := startServer(t, Options{SendBuffer: 64 << 20, RateLimit: RateLimit{Messages: -1}}, func(s *Server) {
 		// The frames are sent from another goroutine, so that a writer goroutine streams them
 		// while the connection's reader is free to answer pings: the two write at once.
 		s.Handle("go", func(ctx context.Context, c *Conn, _ json.RawMessage) error {

@@ -84,7 +84,7 @@ func orderedClient(url string, id, n int) error {
 func TestBroadcastStalledReader(t *testing.T) {
 	disconnected := make(chan error, 8)
 	ts := startServer(t, Options{
-		SendQueue:    64,
+		SendBuffer:   2 << 20,
 		WriteTimeout: 5 * time.Second,
 		OnDisconnect: func(c *Conn, err error) { disconnected <- err },
 	}, nil)

@@ -15,12 +15,22 @@ import (
 // before it is declared dead, so one delayed pong does not cost a connection.
 const (
 	DefaultReadLimit       = 1 << 20
-	DefaultSendQueue       = 256
+	DefaultMessageMemory   = 64 << 20
+	DefaultSendBuffer      = 4 << 20
 	DefaultWriteTimeout    = 10 * time.Second
 	DefaultPingInterval    = 20 * time.Second
 	DefaultPongTimeout     = 45 * time.Second
 	DefaultReadBufferSize  = 1024
 	DefaultWriteBufferSize = 4096
+)
+
+// Defaults of RateLimit.
+const (
+	DefaultRateMessages   = 200
+	DefaultRateBurst      = 1000
+	DefaultRateBytes      = 1 << 20
+	DefaultRateBurstBytes = 8 << 20
+	DefaultMaxRefused     = 50
 )
 
 // Options configures a Server. The zero value is ready to use.
@@ -35,15 +45,33 @@ type Options struct {
 	// registry and no handler fires for them. ctx ends at Shutdown.
 	Raw func(ctx context.Context, ws *websocket.Conn)
 	// ReadLimit is the largest message accepted, in bytes. Defaults to
-	// 1 MiB. A larger message is discarded and reported as KindTooBig; in
-	// Strict mode the connection is closed with 1009.
+	// 1 MiB. A larger message is discarded as it arrives and reported as
+	// KindTooBig; in Strict mode the connection is closed with 1009. A
+	// message's buffer never grows past this size.
 	ReadLimit int64
-	// SendQueue is how many frames may wait to be written to one
-	// connection. Defaults to 256. When it is full the connection is closed
-	// with 1008 (the slow-consumer policy) and counted.
-	SendQueue int
-	// WriteTimeout bounds each write, and the wait for the peer's answer to
-	// our close frame. Defaults to 10 s.
+	// MessageTimeout bounds how long one message may take to arrive, from
+	// its first frame to its last. A connection whose message is still
+	// unfinished then is closed with 1008. Defaults to PongTimeout (45 s),
+	// or to 45 s when pings are off.
+	MessageTimeout time.Duration
+	// MessageMemory is the memory, across all connections of the server,
+	// that messages still arriving (and messages waiting for their handler)
+	// may hold beyond their first 4 KiB each. A message that would take the
+	// total past it closes its connection with 1013 (try again later), so
+	// that a crowd of unfinished messages cannot exhaust the process.
+	// Defaults to 64 MiB.
+	MessageMemory int64
+	// SendBuffer is how many bytes may wait to be written to one
+	// connection. Defaults to 4 MiB. A send that would pass it closes the
+	// connection with 1008 (the slow-consumer policy), drops what was
+	// waiting, and is counted; one frame larger than SendBuffer is accepted
+	// when nothing else waits. A client that keeps reading never reaches
+	// it: whatever waits is written in one batch (one system call).
+	SendBuffer int
+	// WriteTimeout is how long a write may go without progress: a peer that
+	// takes no byte for this long is disconnected (the slow-consumer policy
+	// by time). It also bounds the wait for the peer's answer to our close
+	// frame. Defaults to 10 s.
 	WriteTimeout time.Duration
 	// PingInterval is how often a Ping is sent. Defaults to 20 s; negative
 	// disables pings and the pong timeout.
@@ -52,6 +80,8 @@ type Options struct {
 	// it is dropped. Defaults to 45 s; raised to 1.5 × PingInterval when it
 	// does not exceed PingInterval.
 	PongTimeout time.Duration
+	// RateLimit limits what each connection may send; see RateLimit.
+	RateLimit RateLimit
 	// CheckOrigin is asked about requests from another origin; it returns
 	// true to allow one. Requests without an Origin header (non-browser
 	// clients) and same-origin requests are always allowed; with a nil
@@ -62,27 +92,54 @@ type Options struct {
 	// (Conn.Identity). Nil accepts all.
 	Authenticate func(r *http.Request) (identity any, err error)
 	// OnConnect runs after the connection joined the registry, before its
-	// first message is read. It must not block for long.
+	// first message is read. It must not block for long. A panic in it is
+	// recovered and logged.
 	OnConnect func(c *Conn)
-	// OnDisconnect runs once after the connection left the registry and its
-	// writer stopped; err is why it closed (a *websocket.CloseError for a
-	// close frame from the peer, ErrSlowConsumer, ErrShutdown, ...).
+	// OnDisconnect runs once after the connection left the registry, its
+	// handlers returned and its writer stopped; err is why it closed (a
+	// *websocket.CloseError for a close frame from the peer,
+	// ErrSlowConsumer, ErrShutdown, ...). A panic in it is recovered.
 	OnDisconnect func(c *Conn, err error)
 	// OnError receives every bad input and handler failure as a
-	// *MessageError, on the connection's reader goroutine. It must not block.
+	// *MessageError, on the connection's reader goroutine. It must not
+	// block. A panic in it is recovered.
 	OnError func(c *Conn, err error)
 	// Strict closes the connection on bad input with the precise code
 	// (ErrorKind.CloseCode) instead of keeping it open.
 	Strict bool
-	// Logger receives connection events at Debug, bad input at Warn (rate
-	// limited). Nil is silent.
+	// Logger receives connection events at Debug and bad input at Warn.
+	// Every level is rate-limited, each line is one line, and what a peer
+	// sent is cut to a couple of hundred bytes. Nil is silent.
 	Logger *slog.Logger
 	// ReadBufferSize is the size of the socket read buffer held for the
 	// connection's life. Defaults to 1 KiB, to keep idle connections small.
 	ReadBufferSize int
-	// WriteBufferSize is the size of the pooled write buffers (taken only
-	// while a frame is written). Defaults to 4 KiB.
+	// WriteBufferSize is the size of the pooled write buffers gorilla uses
+	// for the handshake. Defaults to 4 KiB.
 	WriteBufferSize int
+}
+
+// RateLimit limits the messages one connection may send, as two token
+// buckets: one counts messages (pings included), one bytes. A message that
+// finds either bucket empty is refused: a call is answered with the error
+// code "resource_exhausted", any other message is dropped and reported as
+// KindRateLimited. A connection that has MaxRefused messages refused in a
+// row is closed with 1008. Replies to the calls this side made are not
+// limited. The zero value gives the defaults; a negative rate turns that
+// bucket off.
+type RateLimit struct {
+	// Messages is the sustained rate, in messages per second. Defaults to 200.
+	Messages float64
+	// Burst is how many messages may arrive at once. Defaults to 1000.
+	Burst int
+	// Bytes is the sustained rate in bytes per second. Defaults to 1 MiB.
+	Bytes float64
+	// BurstBytes is how many bytes may arrive at once. Defaults to 8 MiB,
+	// and is raised to ReadLimit when smaller.
+	BurstBytes int64
+	// MaxRefused is how many messages in a row may be refused before the
+	// connection is closed. Defaults to 50.
+	MaxRefused int
 }
 
 // ClientOptions configures a Client. The zero value is ready to use;
@@ -92,12 +149,17 @@ type ClientOptions struct {
 	Header http.Header
 	// Dialer defaults to a websocket.Dialer with 1 KiB read buffers and a
 	// pooled write buffer.
-	Dialer       *websocket.Dialer
-	ReadLimit    int64
-	SendQueue    int
-	WriteTimeout time.Duration
-	PingInterval time.Duration
-	PongTimeout  time.Duration
+	Dialer         *websocket.Dialer
+	ReadLimit      int64
+	MessageTimeout time.Duration
+	MessageMemory  int64
+	SendBuffer     int
+	WriteTimeout   time.Duration
+	PingInterval   time.Duration
+	PongTimeout    time.Duration
+	// RateLimit limits what the server may send; off (all negative) unless
+	// set, since a client trusts the server it chose.
+	RateLimit *RateLimit
 	// OnError receives bad input and handler failures, as Options.OnError.
 	OnError func(c *Conn, err error)
 	// OnDisconnect runs once when a dialled connection has closed.
@@ -110,25 +172,43 @@ type ClientOptions struct {
 // config is the normalised form of either options struct that connections
 // read.
 type config struct {
-	readLimit    int64
-	sendQueue    int
-	writeTimeout time.Duration
-	pingInterval time.Duration // <= 0: no pings
-	pongTimeout  time.Duration
-	strict       bool
-	logger       *slog.Logger
-	onConnect    func(*Conn)
-	onDisconnect func(*Conn, error)
-	onError      func(*Conn, error)
+	readLimit      int64
+	messageTimeout time.Duration
+	sendBuffer     int
+	writeTimeout   time.Duration
+	pingInterval   time.Duration // <= 0: no pings
+	pongTimeout    time.Duration
+	rate           rateConfig
+	strict         bool
+	onConnect      func(*Conn)
+	onDisconnect   func(*Conn, error)
+	onError        func(*Conn, error)
 }
 
-func newConfig(readLimit int64, sendQueue int, writeTimeout, ping, pong time.Duration) config {
-	c := config{readLimit: readLimit, sendQueue: sendQueue, writeTimeout: writeTimeout, pingInterval: ping, pongTimeout: pong}
+// limits is what both option structs share, before defaults.
+type limits struct {
+	readLimit      int64
+	messageTimeout time.Duration
+	sendBuffer     int
+	writeTimeout   time.Duration
+	ping, pong     time.Duration
+	rate           RateLimit
+}
+
+func newConfig(l limits) config {
+	c := config{
+		readLimit:      l.readLimit,
+		messageTimeout: l.messageTimeout,
+		sendBuffer:     l.sendBuffer,
+		writeTimeout:   l.writeTimeout,
+		pingInterval:   l.ping,
+		pongTimeout:    l.pong,
+	}
 	if c.readLimit <= 0 {
 		c.readLimit = DefaultReadLimit
 	}
-	if c.sendQueue <= 0 {
-		c.sendQueue = DefaultSendQueue
+	if c.sendBuffer <= 0 {
+		c.sendBuffer = DefaultSendBuffer
 	}
 	if c.writeTimeout <= 0 {
 		c.writeTimeout = DefaultWriteTimeout
@@ -147,8 +227,59 @@ func newConfig(readLimit int64, sendQueue int, writeTimeout, ping, pong time.Dur
 			c.pongTimeout = c.pingInterval + c.pingInterval/2
 		}
 	}
+	if c.messageTimeout <= 0 {
+		c.messageTimeout = c.pongTimeout
+		if c.messageTimeout == 0 {
+			c.messageTimeout = DefaultPongTimeout
+		}
+	}
+	c.rate = newRateConfig(l.rate, c.readLimit)
 	return c
 }
+
+// rateConfig is a RateLimit with its defaults applied; a zero rate means
+// that bucket is off.
+type rateConfig struct {
+	messages, burst   float64
+	bytes, burstBytes float64
+	maxRefused        int
+	on                bool // at least one bucket is on
+}
+
+func newRateConfig(r RateLimit, readLimit int64) rateConfig {
+	c := rateConfig{messages: r.Messages, burst: float64(r.Burst), bytes: r.Bytes, burstBytes: float64(r.BurstBytes), maxRefused: r.MaxRefused}
+	switch {
+	case c.messages < 0:
+		c.messages, c.burst = 0, 0
+	case c.messages == 0:
+		c.messages = DefaultRateMessages
+	}
+	if c.messages > 0 && c.burst <= 0 {
+		c.burst = DefaultRateBurst
+	}
+	switch {
+	case c.bytes < 0:
+		c.bytes, c.burstBytes = 0, 0
+	case c.bytes == 0:
+		c.bytes = DefaultRateBytes
+	}
+	if c.bytes > 0 {
+		if c.burstBytes <= 0 {
+			c.burstBytes = DefaultRateBurstBytes
+		}
+		if c.burstBytes < float64(readLimit) {
+			c.burstBytes = float64(readLimit)
+		}
+	}
+	if c.maxRefused <= 0 {
+		c.maxRefused = DefaultMaxRefused
+	}
+	c.on = c.messages > 0 || c.bytes > 0
+	return c
+}
+
+// unlimited is the RateLimit of a Go client by default.
+var unlimited = RateLimit{Messages: -1, Bytes: -1}
 
 func orDefault(n, def int) int {
 	if n <= 0 {

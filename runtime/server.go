@@ -1,10 +1,13 @@
 package runtime
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -30,23 +33,26 @@ type Server struct {
 	cancelBase context.CancelFunc
 
 	mu       sync.Mutex
-	conns    map[*Conn]struct{}
+	conns    []*Conn       // the registry, in no particular order
+	index    map[*Conn]int // position of each in conns
 	raws     map[*websocket.Conn]struct{}
 	shutting bool
-	active   sync.WaitGroup // one per request that upgraded or is upgrading
+	active   sync.WaitGroup // one per connection being upgraded or open
 }
 
 // NewServer returns a server configured by opts.
 func NewServer(opts Options) *Server {
-	cfg := newConfig(opts.ReadLimit, opts.SendQueue, opts.WriteTimeout, opts.PingInterval, opts.PongTimeout)
+	cfg := newConfig(limits{
+		readLimit: opts.ReadLimit, messageTimeout: opts.MessageTimeout, sendBuffer: opts.SendBuffer,
+		writeTimeout: opts.WriteTimeout, ping: opts.PingInterval, pong: opts.PongTimeout, rate: opts.RateLimit,
+	})
 	cfg.strict = opts.Strict
-	cfg.logger = opts.Logger
 	cfg.onConnect = opts.OnConnect
 	cfg.onDisconnect = opts.OnDisconnect
 	cfg.onError = opts.OnError
 	wbs := orDefault(opts.WriteBufferSize, DefaultWriteBufferSize)
 	s := &Server{
-		ep:   &endpoint{cfg: cfg},
+		ep:   newEndpoint(cfg, opts.MessageMemory, opts.Logger),
 		opts: opts,
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  orDefault(opts.ReadBufferSize, DefaultReadBufferSize),
@@ -55,30 +61,27 @@ func NewServer(opts Options) *Server {
 			CheckOrigin:     checkOrigin(opts.CheckOrigin),
 		},
 		fallback: opts.Fallback,
-		conns:    make(map[*Conn]struct{}),
+		index:    make(map[*Conn]int),
 		raws:     make(map[*websocket.Conn]struct{}),
 	}
 	if s.fallback == nil {
 		s.fallback = http.NotFoundHandler()
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
-	s.ep.leave = func(c *Conn) {
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}
+	s.ep.leave = s.remove
 	return s
 }
 
 // checkOrigin allows requests without an Origin (non-browser clients) and
-// same-origin requests, and asks allow about the others.
+// same-origin requests, and asks allow about the others. An Origin without
+// a host (a page from a file, "null") is never the same origin.
 func checkOrigin(allow func(*http.Request) bool) func(*http.Request) bool {
 	return func(r *http.Request) bool {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
 			return true
 		}
-		if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
 			return true
 		}
 		return allow != nil && allow(r)
@@ -123,17 +126,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Authenticate != nil {
 		id, err := s.opts.Authenticate(r)
 		if err != nil {
-			s.ep.debug("ambigen: upgrade refused by Authenticate", "remote", r.RemoteAddr, "err", err)
+			s.ep.log.Debug("ambigen: upgrade refused by Authenticate", "remote", r.RemoteAddr, "err", err)
 			http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 			return
 		}
 		identity = id
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	h := &hijacker{ResponseWriter: w}
+	ws, err := s.upgrader.Upgrade(h, r, nil)
 	if err != nil {
 		// The upgrader has answered with the HTTP error (403 for a foreign
 		// Origin, 400 for a bad handshake).
-		s.ep.debug("ambigen: upgrade failed", "remote", r.RemoteAddr, "err", err)
+		s.ep.log.Debug("ambigen: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
 	if s.opts.Raw != nil {
@@ -141,25 +145,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveRaw(ws)
 		return
 	}
-	c := newConn(s.ep, ws, identity, s.baseCtx)
+	wire := newSockWire(h.sock.Conn, s.ep.cfg.writeTimeout)
+	c := newConn(s.ep, ws, wire, wire.nb.rc != nil, identity, s.baseCtx)
+	// From here on the outbox is the socket's only writer (see sockConn).
+	h.sock.owner.Store(&c.out)
+	c.finished = s.active.Done
 	s.mu.Lock()
 	if s.shutting {
 		s.mu.Unlock()
 		_ = c.closeWith(websocket.CloseGoingAway, "server shutting down", ErrShutdown, false)
 	} else {
-		s.conns[c] = struct{}{}
+		s.index[c] = len(s.conns)
+		s.conns = append(s.conns, c)
 		s.mu.Unlock()
 	}
-	s.ep.debug("ambigen: connection opened", "conn", c.id, "remote", r.RemoteAddr)
+	s.ep.log.Debug("ambigen: connection opened", "conn", c.id, "remote", r.RemoteAddr)
 	handedOff = true
 	go func() {
-		defer s.active.Done()
 		c.start()
 		if fn := s.ep.cfg.onConnect; fn != nil {
-			fn(c)
+			s.ep.hook("OnConnect", func() { fn(c) })
 		}
-		c.readLoop()
+		c.readLoop(0)
 	}()
+}
+
+// hijacker hands gorilla's upgrade the socket wrapped in a sockConn, so
+// that every later write gorilla makes on its own goes through the
+// connection's outbox.
+type hijacker struct {
+	http.ResponseWriter
+	sock *sockConn
+}
+
+func (h *hijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.sock = &sockConn{Conn: nc}
+	return h.sock, brw, nil
 }
 
 func (s *Server) serveRaw(ws *websocket.Conn) {
@@ -175,14 +200,28 @@ func (s *Server) serveRaw(ws *websocket.Conn) {
 	s.opts.Raw(s.baseCtx, ws)
 }
 
+// remove takes a closed connection out of the registry.
+func (s *Server) remove(c *Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.index[c]
+	if !ok {
+		return
+	}
+	last := len(s.conns) - 1
+	moved := s.conns[last]
+	s.conns[i] = moved
+	s.index[moved] = i
+	s.conns[last] = nil
+	s.conns = s.conns[:last]
+	delete(s.index, c)
+}
+
 // snapshot copies the live connections out under the lock, so that sends
 // happen outside it.
 func (s *Server) snapshot() []*Conn {
 	s.mu.Lock()
-	out := make([]*Conn, 0, len(s.conns))
-	for c := range s.conns {
-		out = append(out, c)
-	}
+	out := slices.Clone(s.conns)
 	s.mu.Unlock()
 	return out
 }
@@ -213,27 +252,62 @@ func (s *Server) Len() int {
 // Broadcast is the untyped broadcast: v is encoded once as Conn.Send would,
 // and queued to every live connection. It returns how many it reached.
 func (s *Server) Broadcast(name string, v any) int {
-	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(encodeRawFrame(name, raw, "", "", nil), nil)
-	}
-	return s.broadcastFrame(encodeFrame(name, Any, v, "", ""), nil)
+	return s.BroadcastFunc(name, v, nil)
 }
 
 // BroadcastFunc is Broadcast to the connections for which keep returns
 // true (everyone but the sender, say).
 func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) int {
 	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(encodeRawFrame(name, raw, "", "", nil), keep)
+		return s.broadcastFrame(ownFrame(encodeRawEnvelope(name, raw, meta{})), keep)
 	}
-	return s.broadcastFrame(encodeFrame(name, Any, v, "", ""), keep)
+	w, err := encodeEnvelope(name, Any, v, meta{})
+	if err != nil {
+		return 0
+	}
+	return s.broadcastFrame(ownFrame(w), keep)
 }
 
+// fanOutShare is the fewest recipients worth a goroutine of their own in a
+// broadcast.
+const fanOutShare = 256
+
+// broadcastFrame sends one frame, shared by all, to the connections keep
+// accepts. Every recipient whose socket is idle is written at once, without
+// waiting (one system call each, no goroutine); large broadcasts are split
+// over the processors, so the last recipient gets the frame sooner.
 func (s *Server) broadcastFrame(frame []byte, keep func(*Conn) bool) int {
+	conns := s.snapshot()
+	if keep != nil {
+		conns = slices.DeleteFunc(conns, func(c *Conn) bool { return !keep(c) })
+	}
+	parts := min(goruntime.GOMAXPROCS(0), len(conns)/fanOutShare)
+	if parts <= 1 {
+		return sendAll(conns, frame)
+	}
+	size := (len(conns) + parts - 1) / parts
+	counts := make([]int, parts)
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		part := conns[p*size : min(len(conns), (p+1)*size)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[p] = sendAll(part, frame)
+		}()
+	}
+	counts[0] = sendAll(conns[:size], frame)
+	wg.Wait()
 	n := 0
-	for _, c := range s.snapshot() {
-		if keep != nil && !keep(c) {
-			continue
-		}
+	for _, k := range counts {
+		n += k
+	}
+	return n
+}
+
+func sendAll(conns []*Conn, frame []byte) int {
+	n := 0
+	for _, c := range conns {
 		if c.enqueue(frame) == nil {
 			n++
 		}
@@ -249,10 +323,7 @@ func (s *Server) broadcastFrame(frame []byte, keep func(*Conn) bool) int {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting = true
-	conns := make([]*Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
+	conns := slices.Clone(s.conns)
 	raws := make([]*websocket.Conn, 0, len(s.raws))
 	for ws := range s.raws {
 		raws = append(raws, ws)

@@ -8,30 +8,49 @@ type Stats struct {
 	Connections uint64 // connections accepted (or dialled) so far
 	Active      uint64 // connections open now
 	MessagesIn  uint64 // frames read, bad ones included
-	MessagesOut uint64 // frames written, replies and broadcasts included
+	MessagesOut uint64 // frames accepted for writing, replies and broadcasts included
 	Ignored     uint64 // messages dropped on purpose: not flagged, unknown name, late reply
 	Rejected    uint64 // bad input and failed handlers (every error hook call)
-	// SlowConsumers counts connections closed with 1008 because their send
-	// queue was full.
+	// SlowConsumers counts connections closed because they did not keep
+	// up: their queued bytes passed SendBuffer, or a write made no
+	// progress for WriteTimeout.
 	SlowConsumers uint64
 	Calls         uint64 // calls handled plus calls made
 	CallErrors    uint64 // error replies sent, plus calls made that failed
+	// RateLimited counts messages (and pings) refused by the rate limit;
+	// RateLimitCloses the connections closed for it.
+	RateLimited     uint64
+	RateLimitCloses uint64
+	// Overloaded counts connections closed with 1013 because the message
+	// memory budget was exhausted; TimedOut those closed because a message
+	// was unfinished after MessageTimeout.
+	Overloaded uint64
+	TimedOut   uint64
+	// HookPanics counts panics recovered from OnConnect, OnDisconnect and
+	// OnError.
+	HookPanics uint64
 }
 
 type counters struct {
 	connections, active, in, out, ignored, rejected, slow, calls, callErrors atomic.Uint64
+	rateLimited, rateLimitCloses, overloaded, timedOut, hookPanics           atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
-		Connections:   c.connections.Load(),
-		Active:        c.active.Load(),
-		MessagesIn:    c.in.Load(),
-		MessagesOut:   c.out.Load(),
-		Ignored:       c.ignored.Load(),
-		Rejected:      c.rejected.Load(),
-		SlowConsumers: c.slow.Load(),
-		Calls:         c.calls.Load(),
-		CallErrors:    c.callErrors.Load(),
+		Connections:     c.connections.Load(),
+		Active:          c.active.Load(),
+		MessagesIn:      c.in.Load(),
+		MessagesOut:     c.out.Load(),
+		Ignored:         c.ignored.Load(),
+		Rejected:        c.rejected.Load(),
+		SlowConsumers:   c.slow.Load(),
+		Calls:           c.calls.Load(),
+		CallErrors:      c.callErrors.Load(),
+		RateLimited:     c.rateLimited.Load(),
+		RateLimitCloses: c.rateLimitCloses.Load(),
+		Overloaded:      c.overloaded.Load(),
+		TimedOut:        c.timedOut.Load(),
+		HookPanics:      c.hookPanics.Load(),
 	}
 }

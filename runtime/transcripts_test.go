@@ -161,8 +161,8 @@ var rValues = map[string]bool{
 const probe = `{"name":"greeting","message":"probe","isAmbiorix":true}`
 const greetingReply = `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`
 
-// frameOf turns a transcript's "sent" into what goes on the wire.
-func frameOf(tr transcript) (int, []byte) {
+// wireFrame turns a transcript's "sent" into what goes on the wire.
+func wireFrame(tr transcript) (int, []byte) {
 	s := *tr.Sent
 	switch {
 	case tr.Case == "invalid UTF-8 text frame":
@@ -192,7 +192,7 @@ func TestTranscripts(t *testing.T) {
 			if tr.Case == "types (R values -> JSON)" {
 				t.Skip("a table of R values: what R writes for its own types, nothing a Go server sends")
 			}
-			mt, frame := frameOf(tr)
+			mt, frame := wireFrame(tr)
 			kind, differs := partB[tr.Case]
 			var want []string
 			switch {
@@ -223,6 +223,21 @@ func TestTranscripts(t *testing.T) {
 			ws := dialRaw(t, ts.url)
 			if err := ws.WriteMessage(mt, frame); err != nil {
 				t.Fatal(err)
+			}
+			if kind == KindInvalidUTF8 {
+				// RFC 6455 (section 8.1) has the connection failed on invalid
+				// UTF-8, so it closes with 1007 in every mode; the reference
+				// closes too, with 1011.
+				if tr.ReadyStateAfter == 1 {
+					t.Fatal("the reference kept the socket open")
+				}
+				if code, _ := closeCode(t, ws, 5*time.Second); code != websocket.CloseInvalidFramePayloadData {
+					t.Fatalf("closed with %d, want 1007", code)
+				}
+				if me := errs.next(t); me.Kind != kind {
+					t.Fatalf("error hook got %v, want kind %v", me, kind)
+				}
+				return
 			}
 			send(t, ws, probe)
 			for _, w := range want {

@@ -71,7 +71,11 @@ func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 	if c == nil {
 		return errNotConnected
 	}
-	return c.enqueue(encodeFrame(name, codec, v, "", ""))
+	w, err := encodeEnvelope(name, codec, v, meta{})
+	if err != nil {
+		return err
+	}
+	return c.sendWriter(w)
 }
 
 // Broadcast encodes the envelope once and queues the same bytes to every live
@@ -79,5 +83,9 @@ func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 // returns how many connections it was queued to. It never waits on a slow
 // peer: one whose queue is full is closed with 1008 instead.
 func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) int {
-	return s.broadcastFrame(encodeFrame(name, codec, v, "", ""), keep)
+	w, err := encodeEnvelope(name, codec, v, meta{})
+	if err != nil {
+		return 0
+	}
+	return s.broadcastFrame(ownFrame(w), keep)
 }

@@ -36,7 +36,7 @@ func main() {
 		slowRounds   = flag.Int("slow-rounds", 120, "broadcasts per slow-consumer run")
 		slowInterval = flag.Duration("slow-interval", 25*time.Millisecond, "time between broadcasts in the slow-consumer scenario")
 		slowText     = flag.Int("slow-text", 1024, "bytes of text in each slow-consumer broadcast")
-		slowQueue    = flag.Int("slow-queue", 32, "the server's send queue in the slow-consumer scenario (0: the runtime's default)")
+		slowBuffer   = flag.Int("slow-buffer", 32<<10, "the server's send buffer in bytes in the slow-consumer scenario (0: the runtime's default)")
 		slowSockBuf  = flag.Int("slow-sndbuf", 16<<10, "the server sockets' SO_SNDBUF in the slow-consumer scenario (0: autotuned)")
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
 		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
@@ -94,7 +94,7 @@ func main() {
 		section(fmt.Sprintf("Idle memory, %d connections", *idleConns), func() []bench.Row { return idle(*reps, *idleConns) })
 	}
 	if run["slow"] {
-		slow(*reps, bench.SlowOptions{Clients: *slowClients, Rounds: *slowRounds, Interval: *slowInterval, TextSize: *slowText, SendQueue: *slowQueue, SocketBuffer: *slowSockBuf})
+		slow(*reps, bench.SlowOptions{Clients: *slowClients, Rounds: *slowRounds, Interval: *slowInterval, TextSize: *slowText, SendBuffer: *slowBuffer, SocketBuffer: *slowSockBuf})
 	}
 }
 
@@ -198,7 +198,7 @@ func idle(reps, conns int) []bench.Row {
 func slow(reps int, o bench.SlowOptions) {
 	start := time.Now()
 	fmt.Printf("### Slow consumer: ambigen, %d clients, a broadcast of a %d-byte text every %v, %d per run, send queue %d, SO_SNDBUF %d\n\nload average before: %s\n\n",
-		o.Clients, o.TextSize, o.Interval, o.Rounds, o.SendQueue, o.SocketBuffer, loadavg())
+		o.Clients, o.TextSize, o.Interval, o.Rounds, o.SendBuffer, o.SocketBuffer, loadavg())
 	var med, p99, smed, sp99, ratio []float64
 	closed := 0
 	for i := range reps {

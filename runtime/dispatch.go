@@ -1,0 +1,303 @@
+package runtime
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-faster/jx"
+	"github.com/gorilla/websocket"
+)
+
+// Dispatch: each complete message is parsed on the reader; replies to our
+// calls are delivered at once, everything else goes to its handler, one
+// message at a time in arrival order.
+//
+// The handler normally runs on the reader goroutine itself, which saves a
+// goroutine switch per message. That would deadlock a handler that waits
+// for a reply from its own peer (a Call made in a handler, directly or
+// through another goroutine), since the reply can only arrive through the
+// reader. So a call that waits while the reader runs a handler moves the
+// reader role to a new goroutine (freeReader): the new reader delivers the
+// reply, and queues the other messages it reads in the inbox, because the
+// running handler must finish before the next one starts. The goroutine
+// that ran the handler then drains the inbox and exits.
+type dispatcher struct {
+	running    bool   // a goroutine runs handlers (one message after another)
+	readerBusy bool   // ...and it is the reader goroutine
+	gen        uint32 // the reader role's generation; bumped when the role moves
+	inbox      []*inMsg
+	inboxBytes int
+	space      *sync.Cond // the reader waits on it while the inbox is full
+	detached   sync.WaitGroup
+}
+
+// The inbox holds at most this many messages, or ReadLimit bytes; the
+// reader waits for room beyond that (and the socket then fills up).
+const maxInbox = 256
+
+// closeLocked drops what waits in the inbox of a closed connection.
+func (d *dispatcher) closeLocked(ep *endpoint) {
+	for _, m := range d.inbox {
+		ep.release(m)
+	}
+	d.inbox, d.inboxBytes = nil, 0
+	if d.space != nil {
+		d.space.Broadcast()
+	}
+}
+
+// deliver handles one complete message on the reader goroutine. It reports
+// false when the reader role moved to another goroutine meanwhile, so this
+// one must stop reading.
+func (c *Conn) deliver(m *inMsg, gen uint32, now time.Time) bool {
+	if m.mt != websocket.TextMessage {
+		c.ep.release(m)
+		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
+		return true
+	}
+	dec := decoderPool.Get().(*jx.Decoder)
+	kind, err := parseEnvelope(dec, m.buf, &m.env)
+	dec.ResetBytes(nil)
+	decoderPool.Put(dec)
+	env := &m.env
+	switch {
+	case err != nil:
+		c.ep.release(m)
+		c.reject(kind, "", err)
+		return true
+	case !env.flagged:
+		c.ep.release(m)
+		c.ep.stats.ignored.Add(1)
+		c.ep.log.Debug("ambigen: ignored message without isAmbiorix: true", "conn", c.id)
+		return true
+	case env.nameKind != jx.String:
+		c.ep.release(m)
+		what := "missing"
+		if env.nameKind != jx.Invalid {
+			what = "a JSON " + env.nameKind.String() + ", not a string"
+		}
+		c.reject(KindBadName, "", errors.New("name is "+what))
+		return true
+	case env.hasReplyTo:
+		// Replies answer our own calls, so they are not rate-limited, and
+		// they never wait for a handler.
+		c.deliverReply(env)
+		c.ep.release(m)
+		return true
+	}
+	switch c.rd.limit.take(&c.ep.cfg.rate, now, len(m.buf)) {
+	case refused:
+		c.refuse(m)
+		return true
+	case exceeded:
+		c.refuse(m)
+		c.rateLimitClose()
+		return true
+	}
+
+	c.mu.Lock()
+	d := &c.disp
+	for {
+		if c.state != stateOpen {
+			c.mu.Unlock()
+			c.ep.release(m)
+			return true
+		}
+		if !d.running {
+			break
+		}
+		// A handler runs off the reader (it waits for a call): m waits its
+		// turn in the inbox, and the reader waits while the inbox is full.
+		if len(d.inbox) < maxInbox && int64(d.inboxBytes) < c.ep.cfg.readLimit {
+			d.inbox = append(d.inbox, m)
+			d.inboxBytes += len(m.buf)
+			c.mu.Unlock()
+			return true
+		}
+		if d.space == nil {
+			d.space = sync.NewCond(&c.mu)
+		}
+		d.space.Wait()
+	}
+	d.running, d.readerBusy = true, true
+	c.mu.Unlock()
+	c.serve(m)
+	return c.served(gen)
+}
+
+// served runs after a handler returned on the goroutine that ran it: it
+// runs what the new reader queued meanwhile, if the role moved, and says
+// whether this goroutine still is the reader.
+func (c *Conn) served(gen uint32) bool {
+	c.mu.Lock()
+	c.drainLocked()
+	c.disp.running = false
+	reader := c.disp.gen == gen
+	if reader {
+		c.disp.readerBusy = false
+	}
+	c.mu.Unlock()
+	if !reader {
+		c.disp.detached.Done()
+	}
+	return reader
+}
+
+// drainLocked serves the inbox in order; c.mu is held on entry and exit.
+func (c *Conn) drainLocked() {
+	d := &c.disp
+	for len(d.inbox) > 0 && c.state == stateOpen {
+		m := d.inbox[0]
+		d.inbox[0] = nil
+		d.inbox = d.inbox[1:]
+		d.inboxBytes -= len(m.buf)
+		if d.space != nil {
+			d.space.Signal()
+		}
+		c.mu.Unlock()
+		c.serve(m)
+		c.mu.Lock()
+	}
+	if len(d.inbox) == 0 {
+		d.inbox = nil
+	}
+}
+
+// freeReader moves the reader role to a new goroutine if the reader is
+// running a handler, so that a reply this side waits for can be read.
+func (c *Conn) freeReader() {
+	c.mu.Lock()
+	if c.disp.readerBusy && c.state != stateClosed {
+		c.disp.readerBusy = false
+		c.disp.gen++
+		c.disp.detached.Add(1) // the goroutine left running the handler
+		go c.readLoop(c.disp.gen)
+	}
+	c.mu.Unlock()
+}
+
+// serve runs the handler for m and recycles m.
+func (c *Conn) serve(m *inMsg) {
+	env := &m.env
+	r, ok := c.ep.lookup(env.name)
+	switch {
+	case ok && r.call != nil && env.hasID:
+		c.serveCall(r, env)
+	case ok && r.handle != nil:
+		c.serveMessage(r, env.message)
+	case ok && r.call != nil:
+		// A call sent without an id cannot be answered.
+		c.reject(KindPayload, r.name, &PayloadError{Err: errors.New(`call without an "id"`)})
+	case env.hasID:
+		c.ep.stats.calls.Add(1)
+		c.ep.stats.callErrors.Add(1)
+		c.sendError(string(env.name), string(env.id), &CallError{Code: CodeUnimplemented, Message: "no handler for " + clip(quote(env.name), maxWireText)})
+	default:
+		c.ep.stats.ignored.Add(1)
+		c.ep.log.Debug("ambigen: ignored message with no handler", "conn", c.id, "name", env.name)
+	}
+	c.ep.release(m)
+}
+
+func (c *Conn) serveMessage(r route, payload []byte) {
+	err := c.protect(func() error { return r.handle(c.ctx, c, payload) })
+	if err == nil {
+		return
+	}
+	var me *MessageError
+	switch {
+	case errors.As(err, &me):
+		if me.Name == "" {
+			me.Name = r.name
+		}
+		c.report(me)
+		if c.ep.cfg.strict {
+			_ = c.closeWith(me.Kind.CloseCode(), me.Kind.String(), me, false)
+		}
+	case isPanic(err):
+		c.reject(KindPanic, r.name, err)
+	case isPayload(err):
+		c.reject(KindPayload, r.name, err)
+	default:
+		c.reject(KindHandler, r.name, err)
+	}
+}
+
+// protect runs fn, turning a panic into a *PanicError.
+func (c *Conn) protect(fn func() error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v}
+		}
+	}()
+	return fn()
+}
+
+func isPanic(err error) bool {
+	var pe *PanicError
+	return errors.As(err, &pe)
+}
+
+func isPayload(err error) bool {
+	var pe *PayloadError
+	return errors.As(err, &pe)
+}
+
+// refuse turns away a message over the rate limit: a call is answered
+// resource_exhausted, anything else is dropped and reported.
+func (c *Conn) refuse(m *inMsg) {
+	c.ep.stats.rateLimited.Add(1)
+	env := &m.env
+	r, ok := c.ep.lookup(env.name)
+	if env.hasID && (!ok || r.call != nil) {
+		c.ep.stats.calls.Add(1)
+		c.ep.stats.callErrors.Add(1)
+		c.sendError(string(env.name), string(env.id), &CallError{Code: CodeResourceExhausted, Message: "rate limit exceeded"})
+	} else {
+		c.report(&MessageError{Kind: KindRateLimited, Name: clip(string(env.name), maxWireText), Err: errRateLimited})
+	}
+	c.ep.release(m)
+}
+
+var errRateLimited = errors.New("rate limit exceeded; message dropped")
+
+// rateLimitClose closes a connection that kept sending over its limit.
+func (c *Conn) rateLimitClose() {
+	if c.closeWith(websocket.ClosePolicyViolation, "rate limit exceeded", ErrRateLimited, false) == nil {
+		c.ep.stats.rateLimitCloses.Add(1)
+		c.ep.log.Warn("ambigen: connection closed for exceeding its rate limit", "conn", c.id)
+	}
+}
+
+// reject reports bad input or a failed handler, and in strict mode closes
+// with the kind's code.
+func (c *Conn) reject(kind ErrorKind, name string, err error) {
+	me := &MessageError{Kind: kind, Name: name, Err: err}
+	c.report(me)
+	if c.ep.cfg.strict {
+		_ = c.closeWith(kind.CloseCode(), kind.String(), me, false)
+	}
+}
+
+// report counts, hands to OnError and logs (rate-limited) one bad input or
+// failure.
+func (c *Conn) report(me *MessageError) {
+	c.ep.stats.rejected.Add(1)
+	if fn := c.ep.cfg.onError; fn != nil {
+		c.ep.hook("OnError", func() { fn(c, me) })
+	}
+	c.ep.log.Warn("ambigen: bad input", "conn", c.id, "kind", me.Kind.String(), "name", me.Name, "err", me.Err)
+}
+
+func quote(b []byte) string {
+	w := jx.Writer{}
+	w.ByteStr(b)
+	return string(w.Buf)
+}
+
+func itoa(n int64) string {
+	w := jx.Writer{}
+	w.Int64(n)
+	return string(w.Buf)
+}
