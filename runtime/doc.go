@@ -8,38 +8,52 @@
 //
 // # Concurrency contract
 //
-// Each connection has one reader goroutine, which reads frames and runs
-// handlers, and at most one writer goroutine, which owns every write on the
-// socket (data frames, pings and the close frame; gorilla/websocket itself
-// answers pings and close frames through its concurrency-safe
-// WriteControl). The writer exists only while frames wait to be written, so
-// an idle connection costs one parked goroutine and its read buffer. The
-// frames a handler queues for its own connection are written by the reader
-// itself once the handler returns (one batch, in order, then back to
-// reading), which spares a writer goroutine per reply; a handler still
-// running after a millisecond or two has its frames written by a writer
-// goroutine.
+// Each connection has one reader goroutine, which reads messages and runs
+// their handlers, and one door for writing: the connection's outbox, through
+// which every byte written to the socket passes (data frames, pongs, pings,
+// the close frame, and on a server even the close frame gorilla/websocket
+// writes on its own after a protocol error). A sender that finds the
+// connection idle writes its frame itself, without waiting: on a socket that
+// keeps up, a reply or a broadcast costs one write system call on the
+// sender's goroutine. What the socket does not take at once goes to a writer
+// goroutine, which exists only while something waits and writes everything
+// queued as one batch. An idle connection costs one parked goroutine and its
+// read buffer.
 //
 //   - Messages of one connection are handled one at a time, in arrival
-//     order, on that connection's reader. Different connections are handled
-//     concurrently. A handler that blocks delays only its own connection;
-//     it should watch its ctx, which is canceled when the connection closes
-//     or the server shuts down.
+//     order. Different connections are handled concurrently. A handler that
+//     blocks delays only its own connection; it should watch its ctx, which
+//     is canceled when the connection closes or the server shuts down.
 //   - Send, Conn.Send, Broadcast, Call and Conn.Close are safe from any
-//     goroutine, handlers included, and never wait on the network. Sends
-//     go through a bounded per-connection queue; when it is full the
-//     connection is closed with 1008 (ErrSlowConsumer) rather than making
-//     the sender wait or dropping frames silently. A broadcast is encoded
-//     once and the same bytes are queued to every recipient.
+//     goroutine, handlers included, and never wait on the network. Sends go
+//     through the per-connection outbox, bounded in bytes
+//     (Options.SendBuffer): a send that would pass the bound closes that
+//     connection with 1008 (ErrSlowConsumer) rather than making the sender
+//     wait or dropping frames silently, and so does a socket that takes no
+//     byte for Options.WriteTimeout. A broadcast is encoded once and the
+//     same bytes go to every recipient.
 //   - Call blocks its caller until the reply, the context's end or the
-//     connection's close. Calling from a handler is allowed, but a handler
-//     that calls its own peer holds up that connection's other messages
-//     (the reply itself is read concurrently and is not held up).
+//     connection's close. A handler may call its own peer: while it waits,
+//     reading moves to a new goroutine, which delivers the reply and keeps
+//     the peer's other messages until the handler returns.
 //   - The hooks OnConnect, OnError and OnDisconnect run on the connection's
-//     reader goroutine and must not block.
+//     reader goroutine and must not block; a panic in one is recovered.
 //   - A handler's payload (json.RawMessage) is valid only until it returns.
 //   - Registering handlers is safe at any time; a name can be registered
 //     once (ErrDuplicateHandler).
+//
+// # Limits
+//
+// Every limit has a default that protects a server from one peer without
+// getting in an honest client's way (see Options and RateLimit): a read
+// limit per message, enforced as the bytes arrive; a memory budget shared
+// by all messages still arriving (1013 when exhausted); a time limit for
+// an unfinished message (1008); an inbound rate limit per connection
+// (excess calls answered "resource_exhausted", other excess dropped and
+// reported, persistent excess closed with 1008); the send buffer and write
+// progress above; and ping/pong keepalive. Invalid UTF-8 in a text message
+// fails the connection with 1007 as soon as it arrives, whatever the mode
+// (RFC 6455, section 8.1).
 //
 // # Differences from the reference
 //
@@ -47,8 +61,7 @@
 // bad input is reported through OnError (a *MessageError with an
 // ErrorKind) and by default keeps the connection open (Options.Strict
 // closes with 1007, 1003, 1009 or 1011 instead), the registry holds only
-// live connections, and limits (read limit, send queue, write timeout,
-// ping/pong) have safe defaults. A request carrying an "id" for a name
+// live connections, and the limits above have safe defaults. A request carrying an "id" for a name
 // registered with Handle (not HandleCall) is handled as a plain message, its
 // extra keys ignored as an Ambiorix peer would; a request for a name with
 // no handler at all gets an "unimplemented" error reply. Envelope keys match exactly: R's partial

@@ -17,9 +17,10 @@ var (
 	// for one name.
 	ErrDuplicateHandler = errors.New("ambigen: handler already registered")
 	// ErrSlowConsumer is the cause given to OnDisconnect when a connection
-	// was closed because its send queue was full, and the error Send
-	// returns in that case.
-	ErrSlowConsumer = errors.New("ambigen: send queue full")
+	// was closed because it did not keep up (its queued bytes passed
+	// Options.SendBuffer, or its socket took nothing for WriteTimeout), and
+	// the error the send that passed the buffer returns.
+	ErrSlowConsumer = errors.New("ambigen: slow consumer")
 	// ErrShutdown is returned for work refused because the server is
 	// shutting down.
 	ErrShutdown = errors.New("ambigen: server shutting down")

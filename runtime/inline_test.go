@@ -8,8 +8,7 @@ import (
 )
 
 // A handler that sends and then keeps running must not hold its frames
-// back until it returns: the reader writes replies itself only for
-// handlers that return within inlineWait.
+// back until it returns.
 func TestSendFromLongHandlerIsWritten(t *testing.T) {
 	release := make(chan struct{})
 	returned := make(chan struct{})

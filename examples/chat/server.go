@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ambigen/ambigen/gen"
@@ -26,17 +27,19 @@ const greetingReply = "Hello from the server!"
 
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
-func newChat(logger *slog.Logger) *runtime.Server {
+func newChat(logger *slog.Logger) (*runtime.Server, *presence) {
 	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
 	// configure; api is set before the server can accept anyone.
 	var api *gen.Server
-	announce := func() { api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())}) }
+	count := &presence{every: presenceInterval, announce: func() {
+		api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())})
+	}}
 
 	rt := runtime.NewServer(runtime.Options{
 		Fallback:     pages(),
 		Logger:       logger,
-		OnConnect:    func(*runtime.Conn) { announce() },
-		OnDisconnect: func(*runtime.Conn, error) { announce() },
+		OnConnect:    func(*runtime.Conn) { count.changed() },
+		OnDisconnect: func(*runtime.Conn, error) { count.changed() },
 	})
 	api = gen.Serve(rt)
 
@@ -67,7 +70,51 @@ func newChat(logger *slog.Logger) *runtime.Server {
 		}
 		return sum, nil
 	})
-	return rt
+	return rt, count
+}
+
+// presenceInterval is how often, at most, the client count goes out. The documentation's chat
+// announces it on every join and leave, which costs O(N) frames per join and O(N^2) for a crowd
+// arriving at once; announcing at most once per interval, after the first change, costs O(N) per
+// interval however many join.
+const presenceInterval = 100 * time.Millisecond
+
+// presence coalesces changes of the client count into one announcement per interval.
+type presence struct {
+	every    time.Duration
+	announce func()
+
+	mu      sync.Mutex
+	pending *time.Timer
+	stopped bool
+}
+
+// changed schedules an announcement, unless one is already due.
+func (p *presence) changed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pending != nil || p.stopped {
+		return
+	}
+	p.pending = time.AfterFunc(p.every, func() {
+		p.mu.Lock()
+		p.pending = nil
+		stopped := p.stopped
+		p.mu.Unlock()
+		if !stopped {
+			p.announce()
+		}
+	})
+}
+
+// stop cancels a pending announcement and ignores later changes.
+func (p *presence) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stopped = true
+	if p.pending != nil {
+		p.pending.Stop()
+	}
 }
 
 // pages serves everything that is not a WebSocket upgrade.
@@ -101,20 +148,26 @@ func page(name string) http.Handler {
 
 // server is one running chat: the runtime server and the http.Server in front of it.
 type server struct {
-	rt   *runtime.Server
-	http *http.Server
-	done chan error // receives http.Serve's result once
+	rt       *runtime.Server
+	presence *presence
+	http     *http.Server
+	done     chan error // receives http.Serve's result once
 }
 
 // serve starts the chat on ln and returns at once.
 func serve(ln net.Listener, logger *slog.Logger) *server {
-	rt := newChat(logger)
+	rt, count := newChat(logger)
 	s := &server{
-		rt: rt,
+		rt:       rt,
+		presence: count,
 		http: &http.Server{
 			Handler:           rt,
 			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+			// A keep-alive connection that carries no request is closed after a while: a crowd
+			// of idle browsers must not hold sockets forever. Upgraded WebSockets are hijacked
+			// and not subject to it.
+			IdleTimeout: 60 * time.Second,
+			ErrorLog:    slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		},
 		done: make(chan error, 1),
 	}
@@ -137,6 +190,7 @@ const httpGrace = 500 * time.Millisecond
 // does not wait for hijacked connections, then stops accepting, lets requests in flight finish
 // within httpGrace, closes what is left, and waits for Serve to return.
 func (s *server) shutdown(ctx context.Context) error {
+	s.presence.stop()
 	rtErr := s.rt.Shutdown(ctx)
 	hctx, cancel := context.WithTimeout(ctx, httpGrace)
 	defer cancel()
