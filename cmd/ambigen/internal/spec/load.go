@@ -20,6 +20,7 @@ func Load(file string, src []byte) (*Model, error) {
 		return nil, l.d.sorted()
 	}
 	m.Source = file
+	m.Fingerprint = Fingerprint(m)
 	return m, nil
 }
 

@@ -157,4 +157,8 @@ type Model struct {
 	Source   string
 	Messages []*Message // in file order
 	Types    []*Named   // declared types in file order, then inline types in message order
+
+	// Fingerprint identifies the wire contract of the schema; see
+	// [Fingerprint] for what it covers.
+	Fingerprint string
 }
