@@ -6,8 +6,8 @@ import "fmt"
 // import on their own. A schema type with one of these names would shadow
 // or collide with them, so it is reported as reserved.
 var reservedTop = []string{
-	// Go: the typed API.
-	"Server", "Serve", "Conn", "Client", "NewClient", "Dial",
+	// Go: the typed API, and the schema's fingerprint.
+	"Server", "Serve", "Conn", "Client", "NewClient", "Dial", "Fingerprint",
 	// TypeScript: the schema map, and the runtime and globals it uses.
 	"Messages", "Descriptor", "ClientOptions", "TypedClient", "Validator",
 	"Record", "Array", "Promise", "Object", "String", "Number", "Boolean",
