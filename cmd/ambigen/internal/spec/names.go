@@ -76,6 +76,9 @@ func checkNames(m *Model, d *diags) {
 		}
 	}
 	for _, msg := range m.Messages {
+		if isReservedWire(msg.Wire) {
+			d.add(msg.Pos, "message %q: names starting with %q are reserved for ambigen's own messages, such as the version handshake %q", msg.Wire, ReservedWirePrefix, HandshakeMessage)
+		}
 		if msg.GoName == "" {
 			continue
 		}
