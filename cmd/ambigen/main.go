@@ -46,6 +46,9 @@ type file struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "breaking" {
+		return runBreaking(args[1:], stdout, stderr)
+	}
 	var c config
 	fs := flag.NewFlagSet("ambigen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
