@@ -115,15 +115,18 @@ func runBreaking(args []string, stdout, stderr io.Writer) int {
 			n++
 		}
 	}
+	// The fingerprints let a server list the old schema as compatible
+	// for the version handshake when nothing breaks old clients.
+	prints := fmt.Sprintf("fingerprints %s (old), %s (new)", oldModel.Fingerprint, newModel.Fingerprint)
 	if n == 0 {
-		fmt.Fprintf(stderr, "ambigen breaking: nothing breaks at the %s level\n", *level)
+		fmt.Fprintf(stderr, "ambigen breaking: nothing breaks at the %s level; %s\n", *level, prints)
 		return 0
 	}
 	s := "s"
 	if n == 1 {
 		s = ""
 	}
-	fmt.Fprintf(stderr, "ambigen breaking: %d breaking change%s at the %s level\n", n, s, *level)
+	fmt.Fprintf(stderr, "ambigen breaking: %d breaking change%s at the %s level; %s\n", n, s, *level, prints)
 	return 1
 }
 
