@@ -28,9 +28,9 @@
 // skipped; a missing required field, a JSON value of the wrong kind and an
 // enum value outside the declared list are rejected; an absent or null
 // optional field is absent. Some forms are read although another type was
-// declared: an integer where a float is expected, any string where a string
-// is expected (a timestamp, base64 bytes, an enum value), a single value
-// where a list is expected (R unboxes one-element vectors, so both
+// declared: an integer where a float is expected, a timestamp, base64 bytes
+// or an enum value where a plain string is expected, a single value where a
+// list is expected (R unboxes one-element vectors, so both
 // runtimes accept it), an object where a map is expected when every field
 // fits the map's values, and anything where `any` is expected.
 //
