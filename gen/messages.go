@@ -13,6 +13,11 @@ import (
 // This file needs a runtime at least as new as the one it was generated for.
 const _ = runtime.IsAtLeastVersion0_1_0
 
+// Fingerprint identifies the wire contract of the schema: message names, directions,
+// payload and reply types, fields and enum values, but not docs, order or names of
+// types. A schema that changes what goes on the wire has another fingerprint.
+const Fingerprint = "b9d5da01931570b8a61aab9c22d78a92"
+
 // Wire names of the messages.
 const (
 	NameGreeting = "greeting"

@@ -46,6 +46,9 @@ type file struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "breaking" {
+		return runBreaking(args[1:], stdout, stderr)
+	}
 	var c config
 	fs := flag.NewFlagSet("ambigen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -59,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.formatOut, "format-schema-out", "", "write the JSON Schema of the schema format itself (for editors) to this `file`; empty skips it")
 	fs.BoolVar(&c.check, "check", false, "write nothing; exit 1 with a diff if any output differs from what is on disk")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: ambigen [flags]\n\nambigen reads an Ambiorix message schema and generates typed Go and\nTypeScript APIs and JSON Schema for it.\n\nExit codes: 0 success, 1 schema or generation error (or stale output with -check), 2 usage.\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: ambigen [flags]\n       ambigen breaking [-level wire|source] OLD NEW | -against REF NEW\n\nambigen reads an Ambiorix message schema and generates typed Go and\nTypeScript APIs and JSON Schema for it.\n\nExit codes: 0 success, 1 schema or generation error (or stale output with -check), 2 usage.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -146,6 +146,13 @@ export function decodeConfirmReply(v: unknown, path = ""): ConfirmReply {
   };
 }
 
+/**
+ * A hash of the schema's wire contract: message names, directions, payload and reply
+ * types, fields and enum values, but not docs, order or names of types. The same as
+ * Fingerprint in the generated Go.
+ */
+export const fingerprint = "b9d5da01931570b8a61aab9c22d78a92";
+
 /** The descriptor table the runtime routes by and decodes incoming payloads with. */
 export const descriptor: Descriptor = {
   clientToServer: ["greeting", "chat", "post"],

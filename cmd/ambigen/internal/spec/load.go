@@ -20,6 +20,7 @@ func Load(file string, src []byte) (*Model, error) {
 		return nil, l.d.sorted()
 	}
 	m.Source = file
+	m.Fingerprint = Fingerprint(m)
 	return m, nil
 }
 
@@ -241,7 +242,7 @@ func (l *loader) enum(n *Named, what string, v *yaml.Node) {
 			continue
 		}
 		goSeen[id] = e.Value
-		n.Enum = append(n.Enum, &EnumValue{Value: e.Value, GoName: n.Name + id})
+		n.Enum = append(n.Enum, &EnumValue{Value: e.Value, GoName: n.Name + id, Pos: pos(e)})
 	}
 }
 
@@ -262,7 +263,7 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 		var goName string
 		switch fv.Kind {
 		case yaml.ScalarNode:
-			f.Type = l.typeExpr(fwhat, fv)
+			f.Type, f.TypePos = l.typeExpr(fwhat, fv), pos(fv)
 		case yaml.MappingNode:
 			var typ *yaml.Node
 			l.fields(fv, fwhat, func(key string, k2, v2 *yaml.Node) {
@@ -286,7 +287,7 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 			if typ == nil {
 				l.d.add(pos(fv), "%s: missing `type`", fwhat)
 			} else {
-				f.Type = l.typeExpr(fwhat, typ)
+				f.Type, f.TypePos = l.typeExpr(fwhat, typ), pos(typ)
 			}
 		default:
 			l.d.add(pos(fv), "%s: expected a type name or a mapping with `type:`", fwhat)
@@ -373,11 +374,11 @@ func (l *loader) message(name string, k, v *yaml.Node, m *Model) *Message {
 	l.fields(v, what, func(key string, k2, v2 *yaml.Node) {
 		switch key {
 		case "from":
-			from = v2
+			from, msg.FromPos = v2, pos(v2)
 		case "payload":
-			payload = v2
+			payload, msg.PayloadPos = v2, pos(v2)
 		case "reply":
-			reply = v2
+			reply, msg.ReplyPos = v2, pos(v2)
 		case "doc":
 			msg.Doc, _ = l.scalar(v2, what, key)
 		case "goName":

@@ -106,12 +106,14 @@ type Field struct {
 	Type     *Type
 	Optional bool
 	Pos      Pos
+	TypePos  Pos // of the type expression (the value, or the `type:` value)
 }
 
 // EnumValue is one value of an enum.
 type EnumValue struct {
 	Value  string // on the wire
 	GoName string // the Go constant: type name + value
+	Pos    Pos
 }
 
 // Direction says which peer sends a message.
@@ -133,6 +135,10 @@ type Message struct {
 	Payload *Type
 	Reply   *Type // nil unless the message is a call
 	Pos     Pos
+
+	// Positions of the values of `from:`, `payload:` and `reply:`, for
+	// tools that point at them (ambigen breaking).
+	FromPos, PayloadPos, ReplyPos Pos
 }
 
 // IsCall reports whether the message expects a reply.
@@ -151,4 +157,8 @@ type Model struct {
 	Source   string
 	Messages []*Message // in file order
 	Types    []*Named   // declared types in file order, then inline types in message order
+
+	// Fingerprint identifies the wire contract of the schema; see
+	// [Fingerprint] for what it covers.
+	Fingerprint string
 }

@@ -6,8 +6,8 @@ import "fmt"
 // import on their own. A schema type with one of these names would shadow
 // or collide with them, so it is reported as reserved.
 var reservedTop = []string{
-	// Go: the typed API.
-	"Server", "Serve", "Conn", "Client", "NewClient", "Dial",
+	// Go: the typed API, and the schema's fingerprint.
+	"Server", "Serve", "Conn", "Client", "NewClient", "Dial", "Fingerprint",
 	// TypeScript: the schema map, and the runtime and globals it uses.
 	"Messages", "Descriptor", "ClientOptions", "TypedClient", "Validator",
 	"Record", "Array", "Promise", "Object", "String", "Number", "Boolean",
@@ -76,6 +76,9 @@ func checkNames(m *Model, d *diags) {
 		}
 	}
 	for _, msg := range m.Messages {
+		if isReservedWire(msg.Wire) {
+			d.add(msg.Pos, "message %q: names starting with %q are reserved for ambigen's own messages, such as the version handshake %q", msg.Wire, ReservedWirePrefix, HandshakeMessage)
+		}
 		if msg.GoName == "" {
 			continue
 		}

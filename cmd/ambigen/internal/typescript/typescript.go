@@ -101,6 +101,10 @@ func (g *gen) file(runtimeImport string) []byte {
 		}
 		g.messages()
 		g.decoderDecls()
+		g.p("\n/**\n * A hash of the schema's wire contract: message names, directions, payload and reply\n")
+		g.p(" * types, fields and enum values, but not docs, order or names of types. The same as\n")
+		g.p(" * Fingerprint in the generated Go.\n */\n")
+		g.p("export const fingerprint = %s;\n", str(g.m.Fingerprint))
 		g.descriptor()
 		g.p("\n/** connect opens a typed client for these messages; see ClientOptions for the URL and reconnection. */\n")
 		g.p("export function connect(options?: ClientOptions): TypedClient<Messages> {\n  return createTypedClient<Messages>(descriptor, options);\n}\n")
