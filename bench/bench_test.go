@@ -46,10 +46,11 @@ func TestBroadcastSmoke(t *testing.T) {
 		if r.Min <= 0 || r.Median < r.Min || r.Max < r.Median {
 			t.Errorf("%s: times %v %v %v", kind, r.Min, r.Median, r.Max)
 		}
-		// Every recipient got its frame in one write; fewer would mean
-		// frames were lost, more that a frame was split.
-		if r.WritesPerClient != 1 {
-			t.Errorf("%s: %.2f writes per recipient, want 1", kind, r.WritesPerClient)
+		// Every recipient got its frame in about one write system call;
+		// fewer would mean frames were lost, many more that a frame was
+		// split (the Go runtime's own wake-ups add a few).
+		if r.SyscwPerClient < 1 || r.SyscwPerClient > 1.5 {
+			t.Errorf("%s: %.2f write system calls per recipient, want 1", kind, r.SyscwPerClient)
 		}
 	}
 }

@@ -250,11 +250,10 @@ type BroadcastResult struct {
 	// the range over the rounds.
 	Median, Min, Max time.Duration
 	CPUPerRound      time.Duration
-	// WritesPerClient counts Write calls on the server's sockets;
 	// SyscwPerClient is the /proc/self/io write-syscall delta of the whole
-	// process, which includes the runtime's own (netpoller wake-ups).
-	WritesPerClient float64
-	SyscwPerClient  float64
+	// server process per recipient, which includes the Go runtime's own
+	// (netpoller wake-ups): one per recipient is one write per frame.
+	SyscwPerClient float64
 	BytesPerClient  float64 // server heap bytes allocated per recipient
 }
 
@@ -277,7 +276,6 @@ func Broadcast(kind Kind, clients, rounds int) (BroadcastResult, error) {
 	defer ch.stop()
 	goruntime.GC()
 	lat := make([]time.Duration, 0, rounds)
-	writes0 := s.writes.Load()
 	before := readUsage()
 	for k := range rounds {
 		t0 := time.Now()
@@ -295,7 +293,6 @@ func Broadcast(kind Kind, clients, rounds int) (BroadcastResult, error) {
 	}
 	after := readUsage()
 	recipients := float64(clients * rounds)
-	res.WritesPerClient = float64(s.writes.Load()-writes0) / recipients
 	res.SyscwPerClient = float64(after.syscw-before.syscw) / recipients
 	res.BytesPerClient = float64(after.bytes-before.bytes) / recipients
 	res.CPUPerRound = (after.cpu - before.cpu) / time.Duration(rounds)

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	go run ./examples/chat [-addr 127.0.0.1:3000]
+//	go run ./examples/chat [-addr 127.0.0.1:3000] [-presence-interval 100ms] [-v]
 //
 // then open the address it prints in two browser tabs.
 package main
@@ -31,6 +31,7 @@ const shutdownGrace = 5 * time.Second
 func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on (host:port)")
 	verbose := flag.Bool("v", false, "log at debug level (every connection and ignored message)")
+	presenceEvery := flag.Duration("presence-interval", defaultPresenceInterval, "announce the client count at most this often (0: on every join and leave, as the Ambiorix documentation's chat does)")
 	flag.Parse()
 
 	level := slog.LevelInfo
@@ -41,19 +42,19 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, logger); err != nil {
+	if err := run(ctx, *addr, *presenceEvery, logger); err != nil {
 		logger.Error("chat stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
 // run serves the chat on addr until ctx is done, then shuts down cleanly.
-func run(ctx context.Context, addr string, logger *slog.Logger) error {
+func run(ctx context.Context, addr string, presenceEvery time.Duration, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := serve(ln, logger)
+	srv := serveWith(ln, logger, presenceEvery)
 	// The URL goes to stdout on its own line so a person (or a script) can pick it up; logs go to stderr.
 	fmt.Printf("chat: open http://%s/ in two browser tabs (the Ambiorix documentation page is at /ambiorix)\n", ln.Addr())
 	logger.Info("listening", "addr", ln.Addr().String())

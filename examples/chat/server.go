@@ -27,11 +27,11 @@ const greetingReply = "Hello from the server!"
 
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
-func newChat(logger *slog.Logger) (*runtime.Server, *presence) {
+func newChat(logger *slog.Logger, presenceEvery time.Duration) (*runtime.Server, *presence) {
 	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
 	// configure; api is set before the server can accept anyone.
 	var api *gen.Server
-	count := &presence{every: presenceInterval, announce: func() {
+	count := &presence{every: presenceEvery, announce: func() {
 		api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())})
 	}}
 
@@ -73,11 +73,11 @@ func newChat(logger *slog.Logger) (*runtime.Server, *presence) {
 	return rt, count
 }
 
-// presenceInterval is how often, at most, the client count goes out. The documentation's chat
-// announces it on every join and leave, which costs O(N) frames per join and O(N^2) for a crowd
-// arriving at once; announcing at most once per interval, after the first change, costs O(N) per
-// interval however many join.
-const presenceInterval = 100 * time.Millisecond
+// defaultPresenceInterval is how often, at most, the client count goes out. The documentation's
+// chat announces it on every join and leave, which costs O(N) frames per join and O(N^2) for a
+// crowd arriving at once; announcing at most once per interval, after the first change, costs
+// O(N) per interval however many join.
+const defaultPresenceInterval = 100 * time.Millisecond
 
 // presence coalesces changes of the client count into one announcement per interval.
 type presence struct {
@@ -89,8 +89,13 @@ type presence struct {
 	stopped bool
 }
 
-// changed schedules an announcement, unless one is already due.
+// changed schedules an announcement, unless one is already due; with no interval it announces
+// at once, as the documentation's chat does.
 func (p *presence) changed() {
+	if p.every <= 0 {
+		p.announce()
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pending != nil || p.stopped {
@@ -156,7 +161,12 @@ type server struct {
 
 // serve starts the chat on ln and returns at once.
 func serve(ln net.Listener, logger *slog.Logger) *server {
-	rt, count := newChat(logger)
+	return serveWith(ln, logger, defaultPresenceInterval)
+}
+
+// serveWith is serve with the interval of the count announcements.
+func serveWith(ln net.Listener, logger *slog.Logger, presenceEvery time.Duration) *server {
+	rt, count := newChat(logger, presenceEvery)
 	s := &server{
 		rt:       rt,
 		presence: count,

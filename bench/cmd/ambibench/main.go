@@ -148,7 +148,7 @@ func echo(reps, clients int, d time.Duration) []bench.Row {
 }
 
 func broadcast(reps, clients, rounds int) []bench.Row {
-	last, cpu, writes, syscw, bytes := series{}, series{}, series{}, series{}, series{}
+	last, cpu, syscw, bytes := series{}, series{}, series{}, series{}
 	for i := range reps {
 		for _, k := range order(i) {
 			progress("broadcast %s %d clients, rep %d", k, clients, i+1)
@@ -158,7 +158,6 @@ func broadcast(reps, clients, rounds int) []bench.Row {
 			}
 			last[k] = append(last[k], float64(r.Median))
 			cpu[k] = append(cpu[k], float64(r.CPUPerRound))
-			writes[k] = append(writes[k], r.WritesPerClient)
 			syscw[k] = append(syscw[k], r.SyscwPerClient)
 			bytes[k] = append(bytes[k], r.BytesPerClient)
 		}
@@ -166,7 +165,6 @@ func broadcast(reps, clients, rounds int) []bench.Row {
 	return []bench.Row{
 		last.row("time until the last client has it", bench.Duration),
 		cpu.row("server CPU per broadcast", bench.Duration),
-		writes.row("socket writes per recipient", bench.Decimal),
 		syscw.row("write syscalls per recipient (/proc/self/io)", bench.Decimal),
 		bytes.row("server bytes allocated per recipient", bench.Bytes),
 	}
