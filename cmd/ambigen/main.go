@@ -21,11 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ambigen/ambigen/cmd/ambigen/internal/diff"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/golang"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/jsonschema"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/typescript"
-	"github.com/google/go-cmp/cmp"
 )
 
 func main() {
@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.tsRuntime, "ts-runtime-import", "../index.js", "`module` specifier the TypeScript file imports the runtime from")
 	fs.StringVar(&c.jsonOut, "jsonschema-out", "", "write the JSON Schema of every message's payload and reply to this `file`; empty skips it")
 	fs.StringVar(&c.formatOut, "format-schema-out", "", "write the JSON Schema of the schema format itself (for editors) to this `file`; empty skips it")
-	fs.BoolVar(&c.check, "check", false, "write nothing; exit 1 with a diff if any output differs from what is on disk")
+	fs.BoolVar(&c.check, "check", false, "write nothing; when any output differs from what is on disk, print a unified diff (it applies with patch -p1) and exit 1")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ambigen [flags]\n\nambigen reads an Ambiorix message schema and generates typed Go and\nTypeScript APIs and JSON Schema for it.\n\nExit codes: 0 success, 1 schema or generation error (or stale output with -check), 2 usage.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -93,8 +93,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			if !bytes.Equal(old, f.data) {
 				stale = true
-				fmt.Fprintf(stdout, "%s is stale; run go generate ./... (-on disk +generated):\n%s\n", f.path,
-					cmp.Diff(strings.Split(string(old), "\n"), strings.Split(string(f.data), "\n")))
+				fmt.Fprintf(stderr, "ambigen: %s is stale; run go generate ./...\n", f.path)
+				// a/ and b/ as git writes them: the output applies with patch -p1.
+				name := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(f.path)), "/")
+				fmt.Fprint(stdout, diff.Unified("a/"+name, "b/"+name, old, f.data))
 			}
 		}
 		if stale {
