@@ -36,7 +36,7 @@ func main() {
 type config struct {
 	schema, goOut, goPackage, goName     string
 	tsOut, tsRuntime, jsonOut, formatOut string
-	check                                bool
+	check, tsCopy                        bool
 }
 
 // file is one rendered output.
@@ -54,7 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.goPackage, "go-package", "", "import `path` of the Go package; defaults to the path of -go-out in its module")
 	fs.StringVar(&c.goName, "go-name", "", "Go package `name`; defaults to the last element of -go-package")
 	fs.StringVar(&c.tsOut, "ts-out", "", "write the TypeScript file (<schema name>.ts) into this `dir`; empty skips TypeScript")
-	fs.StringVar(&c.tsRuntime, "ts-runtime-import", "../index.js", "`module` specifier the TypeScript file imports the runtime from")
+	fs.StringVar(&c.tsRuntime, "ts-runtime-import", defaultRuntimeImport, "`module` specifier the TypeScript file imports the client runtime from (the npm package ts/ of this repository)")
+	fs.BoolVar(&c.tsCopy, "ts-runtime-copy", false, "write the client runtime into "+runtimeCopyDir+"/ beside the TypeScript file and import it from there, for projects without the npm package")
 	fs.StringVar(&c.jsonOut, "jsonschema-out", "", "write the JSON Schema of every message's payload and reply to this `file`; empty skips it")
 	fs.StringVar(&c.formatOut, "format-schema-out", "", "write the JSON Schema of the schema format itself (for editors) to this `file`; empty skips it")
 	fs.BoolVar(&c.check, "check", false, "write nothing; when any output differs from what is on disk, print a unified diff (it applies with patch -p1) and exit 1")
@@ -76,6 +77,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if c.goOut == "" && c.tsOut == "" && c.jsonOut == "" && c.formatOut == "" {
 		fmt.Fprintln(stderr, "ambigen: nothing to do: give at least one of -go-out, -ts-out, -jsonschema-out, -format-schema-out")
 		return 2
+	}
+
+	if c.tsCopy {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "ts-runtime-import" })
+		if explicit || c.tsOut == "" {
+			fmt.Fprintln(stderr, "ambigen: -ts-runtime-copy needs -ts-out and replaces -ts-runtime-import")
+			return 2
+		}
+		c.tsRuntime = runtimeCopyImport
 	}
 
 	files, err := render(c)
@@ -146,6 +157,13 @@ func render(c config) ([]file, error) {
 	}
 	if c.tsOut != "" {
 		files = append(files, file{filepath.Join(c.tsOut, base+".ts"), typescript.Generate(m, c.tsRuntime)})
+		if c.tsCopy {
+			copies, err := runtimeCopy(c.tsOut)
+			if err != nil {
+				return nil, fmt.Errorf("ambigen: %w", err)
+			}
+			files = append(files, copies...)
+		}
 	}
 	if c.jsonOut != "" {
 		out, err := jsonschema.Messages(m)

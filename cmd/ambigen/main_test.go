@@ -144,7 +144,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	// -h documents every flag.
 	_, _, help := runCLI("-h")
-	for _, f := range []string{"-schema", "-go-out", "-go-package", "-go-name", "-ts-out", "-ts-runtime-import", "-jsonschema-out", "-format-schema-out", "-check"} {
+	for _, f := range []string{"-schema", "-go-out", "-go-package", "-go-name", "-ts-out", "-ts-runtime-import", "-ts-runtime-copy", "-jsonschema-out", "-format-schema-out", "-check"} {
 		if !strings.Contains(help, f) {
 			t.Errorf("-h does not document %s", f)
 		}
@@ -223,7 +223,7 @@ func TestCommittedOutputIsCurrent(t *testing.T) {
 	root := filepath.Join("..", "..")
 	cmd := exec.Command("go", "run", "../cmd/ambigen", "-check",
 		"-schema", "../schema/messages.yaml", "-go-out", ".", "-ts-out", "../ts/src/gen",
-		"-jsonschema-out", "messages.schema.json", "-format-schema-out", "../schema/ambigen.schema.json")
+		"-ts-runtime-import", "../index.js", "-jsonschema-out", "messages.schema.json", "-format-schema-out", "../schema/ambigen.schema.json")
 	cmd.Dir = filepath.Join(root, "gen")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
