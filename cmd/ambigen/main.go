@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.tsCopy, "ts-runtime-copy", false, "write the client runtime into "+runtimeCopyDir+"/ beside the TypeScript file and import it from there, for projects without the npm package")
 	fs.StringVar(&c.jsonOut, "jsonschema-out", "", "write the JSON Schema of every message's payload and reply to this `file`; empty skips it")
 	fs.StringVar(&c.formatOut, "format-schema-out", "", "write the JSON Schema of the schema format itself (for editors) to this `file`; empty skips it")
-	fs.BoolVar(&c.check, "check", false, "write nothing; when any output differs from what is on disk, print a unified diff (it applies with patch -p1) and exit 1")
+	fs.BoolVar(&c.check, "check", false, "write nothing; when any output differs from what is on disk, print a unified diff of it and exit 1")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ambigen [flags]\n\nambigen reads an Ambiorix message schema and generates typed Go and\nTypeScript APIs and JSON Schema for it.\n\nExit codes: 0 success, 1 schema or generation error (or stale output with -check), 2 usage.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -105,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			if !bytes.Equal(old, f.data) {
 				stale = true
 				fmt.Fprintf(stderr, "ambigen: %s is stale; run go generate ./...\n", f.path)
-				// a/ and b/ as git writes them: the output applies with patch -p1.
+				// a/ and b/ as git writes them, so that patch -p1 takes the output.
 				name := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(f.path)), "/")
 				fmt.Fprint(stdout, diff.Unified("a/"+name, "b/"+name, old, f.data))
 			}
