@@ -1,6 +1,8 @@
 module github.com/ambigen/ambigen
 
-go 1.26.8
+go 1.25.0
+
+toolchain go1.26.8
 
 require (
 	github.com/chromedp/chromedp v0.23.0

@@ -5,4 +5,4 @@
 // `go generate ./...` from the repository root.
 package gen
 
-//go:generate go run ../cmd/ambigen -schema ../schema/messages.yaml -go-out . -ts-out ../ts/src/gen -jsonschema-out messages.schema.json -format-schema-out ../schema/ambigen.schema.json
+//go:generate go run ../cmd/ambigen -schema ../schema/messages.yaml -go-out . -ts-out ../ts/src/gen -ts-runtime-import ../index.js -jsonschema-out messages.schema.json -format-schema-out ../schema/ambigen.schema.json

@@ -15,9 +15,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// The transcripts were recorded against a live Ambiorix 3.0.0 server. The
-// path is relative to the package: CI checks shared/ out beside the repo.
-const transcriptsPath = "../../shared/testdata/ambiorix-r/transcripts.jsonl"
+// The transcripts were recorded against a live Ambiorix 3.0.0 server; see
+// testdata/ambiorix-r/README.md at the repository root.
+const transcriptsPath = "../testdata/ambiorix-r/transcripts.jsonl"
 
 type transcriptFrame struct {
 	T      string `json:"t"`
@@ -44,7 +44,7 @@ func loadTranscripts(t *testing.T) []transcript {
 	t.Helper()
 	f, err := os.Open(transcriptsPath)
 	if err != nil {
-		t.Fatalf("the reference transcripts are required (shared/ must sit beside the repository): %v", err)
+		t.Fatalf("the reference transcripts are required: %v", err)
 	}
 	defer f.Close()
 	var out []transcript

@@ -21,11 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/ambigen/ambigen/cmd/ambigen/internal/diff"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/golang"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/jsonschema"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/typescript"
-	"github.com/google/go-cmp/cmp"
 )
 
 func main() {
@@ -36,7 +36,7 @@ func main() {
 type config struct {
 	schema, goOut, goPackage, goName     string
 	tsOut, tsRuntime, jsonOut, formatOut string
-	check                                bool
+	check, tsCopy                        bool
 }
 
 // file is one rendered output.
@@ -57,10 +57,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.goPackage, "go-package", "", "import `path` of the Go package; defaults to the path of -go-out in its module")
 	fs.StringVar(&c.goName, "go-name", "", "Go package `name`; defaults to the last element of -go-package")
 	fs.StringVar(&c.tsOut, "ts-out", "", "write the TypeScript file (<schema name>.ts) into this `dir`; empty skips TypeScript")
-	fs.StringVar(&c.tsRuntime, "ts-runtime-import", "../index.js", "`module` specifier the TypeScript file imports the runtime from")
+	fs.StringVar(&c.tsRuntime, "ts-runtime-import", defaultRuntimeImport, "`module` specifier the TypeScript file imports the client runtime from (the npm package ts/ of this repository)")
+	fs.BoolVar(&c.tsCopy, "ts-runtime-copy", false, "write the client runtime into "+runtimeCopyDir+"/ beside the TypeScript file and import it from there, for projects without the npm package")
 	fs.StringVar(&c.jsonOut, "jsonschema-out", "", "write the JSON Schema of every message's payload and reply to this `file`; empty skips it")
 	fs.StringVar(&c.formatOut, "format-schema-out", "", "write the JSON Schema of the schema format itself (for editors) to this `file`; empty skips it")
-	fs.BoolVar(&c.check, "check", false, "write nothing; exit 1 with a diff if any output differs from what is on disk")
+	fs.BoolVar(&c.check, "check", false, "write nothing; when any output differs from what is on disk, print a unified diff of it and exit 1")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ambigen [flags]\n       ambigen breaking [-level wire|source] OLD NEW | -against REF NEW\n\nambigen reads an Ambiorix message schema and generates typed Go and\nTypeScript APIs and JSON Schema for it.\n\nExit codes: 0 success, 1 schema or generation error (or stale output with -check), 2 usage.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -81,6 +82,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if c.tsCopy {
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "ts-runtime-import" })
+		if explicit || c.tsOut == "" {
+			fmt.Fprintln(stderr, "ambigen: -ts-runtime-copy needs -ts-out and replaces -ts-runtime-import")
+			return 2
+		}
+		c.tsRuntime = runtimeCopyImport
+	}
+
 	files, err := render(c)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -96,8 +107,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 			if !bytes.Equal(old, f.data) {
 				stale = true
-				fmt.Fprintf(stdout, "%s is stale; run go generate ./... (-on disk +generated):\n%s\n", f.path,
-					cmp.Diff(strings.Split(string(old), "\n"), strings.Split(string(f.data), "\n")))
+				fmt.Fprintf(stderr, "ambigen: %s is stale; run go generate ./...\n", f.path)
+				// a/ and b/ as git writes them, so that patch -p1 takes the output.
+				name := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(f.path)), "/")
+				fmt.Fprint(stdout, diff.Unified("a/"+name, "b/"+name, old, f.data))
 			}
 		}
 		if stale {
@@ -147,6 +160,13 @@ func render(c config) ([]file, error) {
 	}
 	if c.tsOut != "" {
 		files = append(files, file{filepath.Join(c.tsOut, base+".ts"), typescript.Generate(m, c.tsRuntime)})
+		if c.tsCopy {
+			copies, err := runtimeCopy(c.tsOut)
+			if err != nil {
+				return nil, fmt.Errorf("ambigen: %w", err)
+			}
+			files = append(files, copies...)
+		}
 	}
 	if c.jsonOut != "" {
 		out, err := jsonschema.Messages(m)

@@ -144,7 +144,7 @@ func TestExitCodes(t *testing.T) {
 	}
 	// -h documents every flag.
 	_, _, help := runCLI("-h")
-	for _, f := range []string{"-schema", "-go-out", "-go-package", "-go-name", "-ts-out", "-ts-runtime-import", "-jsonschema-out", "-format-schema-out", "-check"} {
+	for _, f := range []string{"-schema", "-go-out", "-go-package", "-go-name", "-ts-out", "-ts-runtime-import", "-ts-runtime-copy", "-jsonschema-out", "-format-schema-out", "-check"} {
 		if !strings.Contains(help, f) {
 			t.Errorf("-h does not document %s", f)
 		}
@@ -191,9 +191,15 @@ func TestWriteAndCheck(t *testing.T) {
 	if err := os.WriteFile(stale, bytes.Replace(data, []byte("export"), []byte("exported"), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, _ := runCLI(append(args, "-check")...)
-	if code != 1 || !strings.Contains(out, "messages.ts is stale") || !strings.Contains(out, "exported") {
-		t.Errorf("-check on a stale file: exit %d, output:\n%s", code, out)
+	code, out, errOut := runCLI(append(args, "-check")...)
+	name := strings.TrimPrefix(filepath.ToSlash(stale), "/")
+	if code != 1 || !strings.Contains(errOut, "messages.ts is stale") {
+		t.Errorf("-check on a stale file: exit %d, stderr:\n%s", code, errOut)
+	}
+	// A unified diff from the file on disk to what would be generated, and nothing else.
+	header := "--- a/" + name + "\n+++ b/" + name + "\n@@ -"
+	if !strings.HasPrefix(out, header) || !strings.Contains(out, "\n-exported ") || !strings.Contains(out, "\n+export ") {
+		t.Errorf("-check on a stale file: stdout is not the expected unified diff:\n%s", out)
 	}
 
 	// A broken schema writes nothing, not even the files that would render.
@@ -217,7 +223,7 @@ func TestCommittedOutputIsCurrent(t *testing.T) {
 	root := filepath.Join("..", "..")
 	cmd := exec.Command("go", "run", "../cmd/ambigen", "-check",
 		"-schema", "../schema/messages.yaml", "-go-out", ".", "-ts-out", "../ts/src/gen",
-		"-jsonschema-out", "messages.schema.json", "-format-schema-out", "../schema/ambigen.schema.json")
+		"-ts-runtime-import", "../index.js", "-jsonschema-out", "messages.schema.json", "-format-schema-out", "../schema/ambigen.schema.json")
 	cmd.Dir = filepath.Join(root, "gen")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

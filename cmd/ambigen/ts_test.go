@@ -137,3 +137,59 @@ func TestCommittedTypeScriptWithRuntime(t *testing.T) {
 		t.Fatalf("tsc on ts/src/gen/messages.ts: %v\n%s", err, out)
 	}
 }
+
+// TestRuntimeCopy generates with -ts-runtime-copy and type-checks the result strictly with nothing
+// else on disk: the generated file must find the whole client in the copy beside it. The copy is
+// part of -check like every other output.
+func TestRuntimeCopy(t *testing.T) {
+	tsc := findTool(t, "tsc", "AMBIGEN_TSC")
+	tmp := t.TempDir()
+	schema := filepath.Join("testdata", "cases", "everything", "schema.yaml")
+	args := []string{"-schema", schema, "-ts-out", filepath.Join(tmp, "web", "gen"), "-ts-runtime-copy"}
+	if code, _, errOut := runCLI(args...); code != 0 {
+		t.Fatalf("ambigen -ts-runtime-copy: exit %d\n%s", code, errOut)
+	}
+	generated, err := os.ReadFile(filepath.Join(tmp, "web", "gen", "schema.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(generated), `from "./ambigen-client/index.js";`) {
+		t.Errorf("the generated file does not import the copy:\n%.600s", generated)
+	}
+	for _, f := range []string{"index.js", "index.d.ts", "client.js", "client.d.ts", "decode.js", "typed.js"} {
+		data, err := os.ReadFile(filepath.Join(tmp, "web", "gen", "ambigen-client", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), runtimeCopyHeader) {
+			t.Errorf("%s does not start with the DO NOT EDIT header", f)
+		}
+	}
+	// A page that uses the generated client, compiled as a user's bundler project would be.
+	page := "import { connect } from \"./gen/schema.js\";\nconst c = connect({ url: \"ws://127.0.0.1:1/\" });\nc.close();\n"
+	if err := os.WriteFile(filepath.Join(tmp, "web", "page.ts"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(tsc, "--noEmit", "--strict", "--target", "ES2020", "--module", "ESNext", "--moduleResolution", "bundler",
+		"--lib", "ES2020,DOM", "page.ts")
+	cmd.Dir = filepath.Join(tmp, "web")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tsc on a page using the copied runtime: %v\n%s", err, out)
+	}
+
+	if code, out, errOut := runCLI(append(args, "-check")...); code != 0 {
+		t.Fatalf("-check after generating: exit %d\n%s%s", code, out, errOut)
+	}
+	os.Remove(filepath.Join(tmp, "web", "gen", "ambigen-client", "decode.js"))
+	if code, _, errOut := runCLI(append(args, "-check")...); code != 1 || !strings.Contains(errOut, "decode.js is stale") {
+		t.Errorf("-check with a copied file missing: exit %d\n%s", code, errOut)
+	}
+
+	// The copy takes the place of the import; both at once, or a copy without TypeScript, is a usage error.
+	if code, _, _ := runCLI(append(args, "-ts-runtime-import", "x")...); code != 2 {
+		t.Errorf("-ts-runtime-copy with -ts-runtime-import: exit %d, want 2", code)
+	}
+	if code, _, _ := runCLI("-schema", schema, "-go-out", tmp, "-go-package", "example.com/x", "-ts-runtime-copy"); code != 2 {
+		t.Errorf("-ts-runtime-copy without -ts-out: exit %d, want 2", code)
+	}
+}

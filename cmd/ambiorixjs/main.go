@@ -13,6 +13,13 @@
 //		generated typed client. The format defaults to esm for a .mjs output
 //		and to iife otherwise.
 //
+// build type-checks each entry point with tsc --noEmit first (the nearest
+// tsconfig.json above it, else strict defaults), because esbuild only strips
+// types. The compiler is -tsc, or node_modules/.bin/tsc in the entry's
+// folder or above, or tsc on PATH. Without one it bundles and says plainly
+// that nothing was checked; -typecheck=require makes that an error and
+// -typecheck=off skips the check.
+//
 // With -check, build writes nothing and exits 1 when a committed bundle
 // differs from a fresh build. Exit status: 0 success, 1 failure, 2 usage.
 package main
@@ -38,8 +45,8 @@ func main() {
 
 const usage = `usage:
   ambiorixjs copy [-module] <path>
-  ambiorixjs build [-check] [-root dir]
-  ambiorixjs build [-check] -entry x.ts -out y.js [-format iife|esm] [-minify=false]
+  ambiorixjs build [-check] [-root dir] [-typecheck auto|require|off] [-tsc path]
+  ambiorixjs build [-check] -entry x.ts -out y.js [-format iife|esm] [-minify=false] [-typecheck auto|require|off] [-tsc path]
 `
 
 // errUsage marks mistakes in the command line, which exit with status 2.
@@ -101,8 +108,14 @@ func buildCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "output file for -entry")
 	format := fs.String("format", "", "iife or esm for -entry (default: esm for .mjs, else iife)")
 	minify := fs.Bool("minify", true, "minify the -entry bundle")
+	typecheck := fs.String("typecheck", typecheckAuto, "run tsc --noEmit before bundling: auto (when a compiler is found, else say so), require (a missing compiler is an error) or off")
+	tsc := fs.String("tsc", "", "the TypeScript compiler to run (default: node_modules/.bin/tsc in the entry's folder or above, else tsc on PATH)")
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
+	}
+	tc, err := newTypeChecker(*typecheck, *tsc, stderr)
+	if err != nil {
+		return err
 	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%w: build takes no arguments, got %q", errUsage, fs.Args())
@@ -132,6 +145,9 @@ func buildCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	stale := 0
 	for _, j := range jobs {
+		if err := tc.check(j.entry); err != nil {
+			return err
+		}
 		built, err := bundle(j)
 		if err != nil {
 			return err

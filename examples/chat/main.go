@@ -10,7 +10,7 @@
 // then open the address it prints in two browser tabs.
 package main
 
-//go:generate go run ../../cmd/ambiorixjs build -entry web/app.ts -out static/app.js
+//go:generate go run ../../cmd/ambiorixjs build -tsc ../../ts/node_modules/.bin/tsc -entry web/app.ts -out static/app.js
 
 import (
 	"context"

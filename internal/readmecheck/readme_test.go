@@ -77,6 +77,8 @@ func kind(b block) string {
 		return "go-fragment"
 	case b.lang == "ts":
 		return "ts-fragment"
+	case b.lang == "sh" && (strings.Contains(b.text, "go get -tool") || strings.Contains(b.text, "npm install")):
+		return "own-module" // run by TestOwnModule
 	case b.lang == "sh":
 		return "shell"
 	case b.lang == "" && strings.HasPrefix(b.text, "> {"):
@@ -153,32 +155,8 @@ func run(t *testing.T, dir string, name string, args ...string) string {
 	return string(out)
 }
 
-// The go:generate line of "Generating code in your own module" runs as written and its output
-// builds.
-func TestGenerateBlockRuns(t *testing.T) {
-	for _, b := range blocksOf(t, "generate") {
-		dir := scratch(t)
-		schema, err := os.ReadFile(filepath.Join(root, "schema", "messages.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for path, data := range map[string]string{"schema/messages.yaml": string(schema), "gen/doc.go": b.text} {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, path)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(dir, path), []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		run(t, filepath.Join(dir, "gen"), "go", "generate", ".")
-		for _, f := range []string{"gen/messages.go", "gen/messages.schema.json", "web/gen/messages.ts"} {
-			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-				t.Errorf("README.md:%d: go generate did not write %s: %v", b.line, f, err)
-			}
-		}
-		run(t, filepath.Join(dir, "gen"), "go", "vet", ".")
-	}
-}
+// The go:generate line of "Generating code in your own module", with the commands around it, is
+// run as written in a module outside the repository by TestOwnModule (ownmodule_test.go).
 
 // The Go fragments compile against the generated package and the runtime, inside a function
 // that gives them the names the surrounding prose assumes (ctx, and pages for the Fallback).

@@ -1,7 +1,7 @@
 /**
  * The untyped core client: one WebSocket that speaks the Ambiorix envelope
  * (`{"name","message","isAmbiorix":true}`), plus the request/response
- * extension of PROTOCOL.md part C. Everything else in this package (the
+ * extension of docs/PROTOCOL.md part C. Everything else in this package (the
  * Ambiorix-compatible class, the typed client) is a thin layer over it.
  *
  * @module

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -33,20 +32,13 @@ type loader struct {
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func (l *loader) load(src []byte) *Model {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		// yaml.v3 reports syntax errors as "yaml: line N: what"; keep the
-		// line so that the diagnostic points where the editor should go.
-		msg := err.Error()
-		p := Pos{Line: 1, Col: 1}
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			p.Line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		} else {
-			msg = strings.TrimPrefix(msg, "yaml: ")
+		line, msg := splitYAMLError(err)
+		p, ok := locateSyntaxError(src, msg)
+		if !ok {
+			p = Pos{Line: max(line, 1), Col: 1}
 		}
 		l.d.add(p, "YAML syntax error: %s", msg)
 		return nil
@@ -265,6 +257,10 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 		case yaml.ScalarNode:
 			f.Type, f.TypePos = l.typeExpr(fwhat, fv), pos(fv)
 		case yaml.MappingNode:
+			if inlineObject(fv) {
+				l.inlineObjectField(fwhat, name, fv)
+				return
+			}
 			var typ *yaml.Node
 			l.fields(fv, fwhat, func(key string, k2, v2 *yaml.Node) {
 				switch key {
@@ -286,11 +282,13 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 			})
 			if typ == nil {
 				l.d.add(pos(fv), "%s: missing `type`", fwhat)
+			} else if typ = l.deref(typ); typ.Kind == yaml.MappingNode {
+				l.inlineObjectField(fwhat, name, typ)
 			} else {
 				f.Type, f.TypePos = l.typeExpr(fwhat, typ), pos(typ)
 			}
 		default:
-			l.d.add(pos(fv), "%s: expected a type name or a mapping with `type:`", fwhat)
+			l.d.add(pos(fv), "%s: expected a type name or a mapping with `type:`%s", fwhat, sequenceHint(fv))
 		}
 		f.GoName = l.goName(fwhat, k, name, goName)
 		if f.GoName != "" {
@@ -303,6 +301,90 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 		out = append(out, f)
 	})
 	return out
+}
+
+// sequenceHint explains, for a YAML list given where a type belongs
+// (`tags: [string]`), how a list type is written.
+func sequenceHint(n *yaml.Node) string {
+	if n.Kind != yaml.SequenceNode {
+		return ""
+	}
+	elem := "T"
+	if len(n.Content) == 1 && n.Content[0].Kind == yaml.ScalarNode {
+		elem = n.Content[0].Value
+		if f := foreignType(elem); f != "" {
+			elem = f
+		}
+	}
+	return fmt.Sprintf("; a list type is written list<%s>, not as a YAML list", elem)
+}
+
+// inlineObject reports whether the mapping given for a field is an object
+// written in place (`pos: {x: int, y: int}`) rather than a field with
+// `type:`: it has no `type` and some key that a field does not have.
+func inlineObject(n *yaml.Node) bool {
+	other := false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "type":
+			return false
+		case "doc", "optional", "goName":
+		default:
+			other = true
+		}
+	}
+	return other
+}
+
+// inlineObjectField reports an object written inside a field. Only payloads
+// and replies may be inline objects, since their generated names come from
+// the message; a nested object needs a name of its own, which the
+// diagnostic proposes from the field's name.
+func (l *loader) inlineObjectField(what, field string, obj *yaml.Node) {
+	name, err := goIdent(field)
+	if err != nil || name == "" || !typeName.MatchString(name) {
+		name = "Item"
+	}
+	l.d.add(pos(obj), "%s: a field cannot hold an object written in place; declare it under `types:` (%s: {fields: %s}) and write `%s: %s`",
+		what, name, flowText(obj), field, name)
+}
+
+// flowText writes a mapping or sequence node back as short YAML flow text
+// for a diagnostic; deep or long values are elided.
+func flowText(n *yaml.Node) string {
+	var b strings.Builder
+	var write func(n *yaml.Node, depth int)
+	write = func(n *yaml.Node, depth int) {
+		switch {
+		case n.Kind == yaml.ScalarNode:
+			b.WriteString(n.Value)
+		case depth > 1 || len(n.Content) > 8:
+			b.WriteString("...")
+		case n.Kind == yaml.MappingNode:
+			b.WriteString("{")
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(n.Content[i].Value + ": ")
+				write(n.Content[i+1], depth+1)
+			}
+			b.WriteString("}")
+		case n.Kind == yaml.SequenceNode:
+			b.WriteString("[")
+			for i, c := range n.Content {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				write(c, depth+1)
+			}
+			b.WriteString("]")
+		default:
+			b.WriteString("...")
+		}
+	}
+	write(n, 0)
+	return b.String()
 }
 
 // goName derives the Go identifier of a wire name, or checks an explicit
@@ -438,7 +520,7 @@ func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, m
 		}
 		return &Type{Kind: Ref, Named: named}
 	}
-	l.d.add(pos(n), "%s: expected a type (like string or list<ChatMessage>) or a mapping of fields", what)
+	l.d.add(pos(n), "%s: expected a type (like string or list<ChatMessage>) or a mapping of fields%s", what, sequenceHint(n))
 	return nil
 }
 
@@ -469,6 +551,19 @@ func (l *loader) parseType(s string, depth int) (*Type, string) {
 				return nil, fmt.Sprintf("type %q lacks its closing >", s)
 			}
 			inner := strings.TrimSpace(s[len(wrap.prefix) : len(s)-1])
+			if key, val, two := cutTopLevelComma(inner); two {
+				if wrap.kind == List {
+					return nil, fmt.Sprintf("%s: list<T> takes one type, the type of its elements", s)
+				}
+				val = strings.TrimSpace(val)
+				if f := foreignType(val); f != "" {
+					val = f
+				}
+				if isStringKey(key) {
+					return nil, fmt.Sprintf("%s: the keys of a map are always strings, so a map names only its values; write map<%s>", s, val)
+				}
+				return nil, fmt.Sprintf("%s: the keys of a map are always strings (JSON object keys), so %q cannot be a key type; write map<%s> and spell the keys as strings", s, strings.TrimSpace(key), val)
+			}
 			elem, bad := l.parseType(inner, depth+1)
 			if bad != "" {
 				return nil, bad
@@ -487,12 +582,39 @@ func (l *loader) parseType(s string, depth int) (*Type, string) {
 	if s == "" {
 		return nil, "empty type"
 	}
+	valid := func(t string) bool {
+		_, bad := l.parseType(t, depth+1)
+		return bad == ""
+	}
+	if hint := unknownTypeHint(s, valid); hint != "" {
+		return nil, fmt.Sprintf("unknown type %q%s", s, hint)
+	}
 	candidates := []string{"list<T>", "map<T>"}
 	for _, b := range builtinKinds {
 		candidates = append(candidates, b.name)
 	}
 	candidates = append(candidates, l.order...)
 	return nil, fmt.Sprintf("unknown type %q%s", s, suggest(s, candidates))
+}
+
+// cutTopLevelComma splits s at its first comma outside angle brackets, as
+// in the "string,int" of a map<string,int> written the way TypeScript or
+// Java would.
+func cutTopLevelComma(s string) (before, after string, found bool) {
+	depth := 0
+	for i, r := range s {
+		switch r {
+		case '<', '[':
+			depth++
+		case '>', ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				return s[:i], s[i+1:], true
+			}
+		}
+	}
+	return s, "", false
 }
 
 // checkCycles rejects objects that contain themselves through required

@@ -129,3 +129,49 @@ func TestAliasBudget(t *testing.T) {
 		t.Fatalf("got %.300v", err)
 	}
 }
+
+// TestSyntaxErrorPosition: a YAML syntax error points at the character where the file goes wrong,
+// not at the line where yaml.v3 says the enclosing block began.
+func TestSyntaxErrorPosition(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"field indented less than its siblings", "messages:\n  a: {from: both, payload: T}\ntypes:\n  T:\n    fields:\n      x: int\n     y: int\n",
+			"s.yaml:7:6: YAML syntax error: did not find expected key"},
+		{"field indented more than its siblings", "messages:\n  chat:\n    from: both\n     payload: string\n",
+			"s.yaml:4:13: YAML syntax error: mapping values are not allowed in this context"},
+		{"a second colon on a line", "messages:\n  a: b: c\n",
+			"s.yaml:2:7: YAML syntax error: mapping values are not allowed in this context"},
+		{"an unclosed brace (reported at its first key)", "messages:\n  chat: {from: both, payload: string\n  x: 1\n",
+			"s.yaml:2:10: YAML syntax error: did not find expected ',' or '}'"},
+		{"a stray closing brace", "messages:\n  chat: {from: both, payload: string}}\n",
+			"s.yaml:2:38: YAML syntax error: did not find expected key"},
+		{"a tab for indentation", "messages:\n  chat:\n    from: both\n\tpayload: string\n",
+			"s.yaml:4:1: YAML syntax error: found a tab character that violates indentation"},
+		{"an unterminated string", "messages:\n  a: {from: both, payload: string}\n  b: \"abc\n",
+			"s.yaml:3:6: YAML syntax error: found unexpected end of stream"},
+		{"a list item among keys", "types:\n  A:\n    fields:\n      a: int\n    - b\n",
+			"s.yaml:5:5: YAML syntax error: did not find expected key"},
+	}
+	for _, tt := range tests {
+		_, err := Load("s.yaml", []byte(tt.src))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("%s:\n got %v\nwant %s", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestForeignType(t *testing.T) {
+	tests := map[string]string{
+		"boolean": "bool", "logical": "bool", "integer": "int", "number": "float", "numeric": "float",
+		"character": "string", "datetime": "timestamp", "Date": "timestamp", "string[]": "list<string>",
+		"Array<string>": "list<string>", "[]int64": "list<int>", "boolean[][]": "list<list<bool>>",
+		"map[string]bool": "map<bool>", "Record<string, number>": "map<float>", "map<string,int>": "map<int>",
+		"Todo[]": "list<Todo>", "Map<int, string>": "", "Todo": "", "string": "",
+	}
+	for in, want := range tests {
+		if got := foreignType(in); got != want {
+			t.Errorf("foreignType(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,561 @@
+/**
+ * The untyped core client: one WebSocket that speaks the Ambiorix envelope
+ * (`{"name","message","isAmbiorix":true}`), plus the request/response
+ * extension of docs/PROTOCOL.md part C. Everything else in this package (the
+ * Ambiorix-compatible class, the typed client) is a thin layer over it.
+ *
+ * @module
+ */
+import { PayloadError } from "./decode.js";
+/**
+ * The rejection of a call. code is "timeout", "closed" (the connection went
+ * away before the reply), "canceled" (the signal aborted), "queue_full" (the
+ * send queue overflowed), "invalid_reply" (the reply failed its decoder), or
+ * the code of the peer's error reply ("invalid_argument", "unimplemented",
+ * "internal", or one its handler chose). Call handlers may throw one to choose
+ * the code of their error reply.
+ */
+export class CallError extends Error {
+    constructor(code, message) {
+        super(message || code);
+        this.name = "CallError";
+        this.code = code;
+    }
+}
+/** An incoming payload that its decoder refused; it was not delivered. */
+export class ValidationError extends Error {
+    constructor(messageName, kind, problem, path = "") {
+        super(`${kind} "${messageName}": invalid payload: ${problem}`);
+        this.name = "ValidationError";
+        this.messageName = messageName;
+        this.kind = kind;
+        this.path = path;
+        this.problem = problem;
+    }
+}
+/** Reported through onerror when the send queue is full and a message is refused (see ClientOptions.queueLimit). */
+export class QueueFullError extends Error {
+    constructor(messageName, limit) {
+        super(`send queue full (${limit} messages): "${messageName}" was not queued`);
+        this.name = "QueueFullError";
+        this.messageName = messageName;
+    }
+}
+const OPEN = 1;
+const reconnectDefaults = {
+    initialDelay: 500,
+    maxDelay: 30000,
+    factor: 2,
+    jitter: 0.5,
+    maxAttempts: Infinity,
+};
+/**
+ * The delay before reconnect attempt number attempt (0 for the first), in
+ * milliseconds: exponential growth capped at maxDelay, minus a random share of
+ * up to jitter ("equal jitter"), so a crowd of clients spreads out after a
+ * server restart instead of returning in lockstep.
+ */
+export function backoffDelay(attempt, options = {}, random = Math.random) {
+    const o = { ...reconnectDefaults, ...options };
+    const base = Math.min(o.maxDelay, o.initialDelay * Math.pow(o.factor, attempt));
+    const jitter = Math.min(1, Math.max(0, o.jitter));
+    return base * (1 - jitter * random());
+}
+/** ws(s)://<page host>/, the address ambiorix.js connects to. */
+export function defaultURL() {
+    const loc = globalThis.location;
+    if (!loc || !loc.host) {
+        throw new Error("ambigen: no page location to derive the WebSocket URL from; pass options.url");
+    }
+    return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}/`;
+}
+/**
+ * Client is the untyped core. Register handlers with on/handle at any time:
+ * the socket opens asynchronously, so handlers added in the same turn as
+ * start() see every message. Sends before the socket opens (or while it
+ * reconnects) are queued; calls in flight when it drops reject with "closed".
+ * Nothing it receives makes it throw: frames that are not JSON objects or
+ * whose isAmbiorix is not true are ignored, handler exceptions go to onerror.
+ */
+export class Client {
+    constructor(options = {}) {
+        /** Called each time the socket opens (after the queue is flushed). */
+        this.onopen = null;
+        /** Called each time the socket closes. */
+        this.onclose = null;
+        /** Handler exceptions, payloads a decoder refused, queue overflow, socket errors. Without a hook they go to console.error. */
+        this.onerror = null;
+        this.socket = null;
+        this.state = "connecting";
+        this.started = false;
+        this.attempts = 0;
+        this.queue = [];
+        this.listeners = new Map();
+        this.anyListeners = new Set();
+        this.callHandlers = new Map();
+        this.decoders = {
+            message: new Map(),
+            reply: new Map(),
+            request: new Map(),
+        };
+        this.pending = new Map();
+        this.nextId = 0;
+        this.options = options;
+        const r = options.reconnect ?? true;
+        this.reconnectOptions = r === false ? null : r === true ? {} : r;
+        this.queueLimit = options.queueLimit ?? 256;
+        this.callTimeout = options.callTimeout ?? 10000;
+        this.connectTimeout = options.connectTimeout ?? 10000;
+        for (const kind of ["message", "reply", "request"]) {
+            for (const [name, d] of Object.entries(options.decoders?.[kind] ?? {})) {
+                this.decoders[kind].set(name, d);
+            }
+        }
+    }
+    /** "connecting" until the socket opens (and while reconnecting), "open", or "closed" after close() or giving up. */
+    get status() {
+        return this.state;
+    }
+    /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
+    start() {
+        if (this.started)
+            return;
+        this.started = true;
+        this.state = "connecting";
+        this.attempts = 0;
+        this.connect();
+    }
+    /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
+    close(code = 1000, reason = "") {
+        this.started = false;
+        this.state = "closed";
+        clearTimeout(this.retryTimer);
+        clearTimeout(this.connectTimer);
+        this.retryTimer = undefined;
+        const sock = this.socket;
+        this.socket = null;
+        if (sock) {
+            detach(sock);
+            try {
+                sock.close(code, reason);
+            }
+            catch {
+                // Closing a socket that never opened may throw in some implementations; it is gone either way.
+            }
+        }
+        this.queue = [];
+        this.failCalls(() => true, "closed", "client closed");
+        if (sock)
+            this.emitClose({ code, reason, reconnecting: false });
+    }
+    /**
+     * Sends a fire-and-forget message, or queues it while the socket is not
+     * open. It returns false when the message was refused: the client is closed,
+     * or the queue is full (then onerror gets a QueueFullError).
+     */
+    send(name, message) {
+        return this.write(name, JSON.stringify({ name, message, isAmbiorix: true })) === undefined;
+    }
+    /** Adds a listener for messages named name; it returns a function that removes it. */
+    on(name, fn) {
+        let set = this.listeners.get(name);
+        if (!set)
+            this.listeners.set(name, (set = new Set()));
+        set.add(fn);
+        return () => {
+            set.delete(fn);
+        };
+    }
+    /** Adds a listener for every delivered message (decoded); it returns a function that removes it. */
+    onAny(fn) {
+        this.anyListeners.add(fn);
+        return () => {
+            this.anyListeners.delete(fn);
+        };
+    }
+    /**
+     * Answers the peer's calls named name. The handler's return value (or the
+     * value its promise resolves to) is the reply; a thrown CallError chooses the
+     * error code, anything else thrown is "internal". The last registration wins;
+     * undefined removes the handler (calls are then answered "unimplemented").
+     */
+    handle(name, fn) {
+        if (fn)
+            this.callHandlers.set(name, fn);
+        else
+            this.callHandlers.delete(name);
+    }
+    /** Sets (or with undefined removes) the decoder for incoming payloads of one kind and name. */
+    setDecoder(name, decoder, kind = "message") {
+        if (decoder)
+            this.decoders[kind].set(name, decoder);
+        else
+            this.decoders[kind].delete(name);
+    }
+    /**
+     * Calls the peer's handler for name and resolves with its reply. It rejects
+     * with a CallError: the peer's error code, "timeout", "closed", "canceled",
+     * "queue_full" or "invalid_reply". The reply is resolved as its decoder returns it.
+     */
+    call(name, message, options = {}) {
+        return new Promise((resolve, reject) => {
+            const signal = options.signal;
+            if (signal?.aborted) {
+                reject(new CallError("canceled", "call canceled"));
+                return;
+            }
+            const id = (++this.nextId).toString(36);
+            // Serialised first, so that a payload JSON cannot hold (a cycle, a BigInt) rejects before anything is registered.
+            const data = JSON.stringify({ name, message, isAmbiorix: true, id });
+            let timer;
+            const onAbort = () => this.finishCall(id, new CallError("canceled", "call canceled"));
+            const pending = {
+                name,
+                resolve,
+                reject,
+                sent: false,
+                cleanup: () => {
+                    clearTimeout(timer);
+                    signal?.removeEventListener("abort", onAbort);
+                },
+            };
+            this.pending.set(id, pending);
+            const timeout = options.timeout ?? this.callTimeout;
+            if (timeout !== Infinity) {
+                timer = setTimeout(() => this.finishCall(id, new CallError("timeout", `call "${name}" timed out after ${timeout} ms`)), timeout);
+            }
+            signal?.addEventListener("abort", onAbort);
+            const refused = this.write(name, data, id);
+            if (refused === "closed")
+                this.finishCall(id, new CallError("closed", `call "${name}": client is closed`));
+            if (refused === "queue_full")
+                this.finishCall(id, new CallError("queue_full", `send queue full: call "${name}" was not sent`));
+        });
+    }
+    // write sends data now or queues it (id marks a call request). It returns
+    // why it refused, or undefined when the data was sent or queued.
+    write(name, data, id) {
+        if (!this.started && this.state === "closed")
+            return "closed";
+        const sock = this.socket;
+        if (sock && this.state === "open" && sock.readyState === OPEN) {
+            try {
+                sock.send(data);
+                if (id !== undefined) {
+                    const p = this.pending.get(id);
+                    if (p)
+                        p.sent = true;
+                }
+                return undefined;
+            }
+            catch {
+                // The socket is going away under us; its close event follows, so the queue keeps this for the next connection.
+            }
+        }
+        if (this.queue.length >= this.queueLimit) {
+            this.report(new QueueFullError(name, this.queueLimit));
+            return "queue_full";
+        }
+        this.queue.push(id === undefined ? { data, name } : { data, name, id });
+        return undefined;
+    }
+    connect() {
+        let url;
+        let sock;
+        try {
+            url = this.options.url ?? defaultURL();
+            const WS = this.options.WebSocket ?? globalThis.WebSocket;
+            if (!WS)
+                throw new Error("ambigen: no WebSocket implementation; pass options.WebSocket");
+            sock = new WS(url);
+        }
+        catch (err) {
+            // A bad URL or a missing implementation does not get better by retrying.
+            this.started = false;
+            this.state = "closed";
+            this.queue = [];
+            this.failCalls(() => true, "closed", "cannot connect");
+            this.report(asError(err));
+            return;
+        }
+        this.socket = sock;
+        sock.onopen = () => this.handleOpen(sock);
+        sock.onmessage = (ev) => this.handleFrame(sock, ev.data);
+        sock.onerror = () => {
+            if (this.socket !== sock)
+                return;
+            this.report(new Error(`ambigen: WebSocket error on ${url}`));
+            // A failed handshake ends the attempt here: some implementations (Node 20's
+            // WebSocket, on a refused connection) never follow the error with a close event.
+            if (this.state !== "open")
+                this.abandon(sock, "connection failed");
+        };
+        sock.onclose = (ev) => this.handleClose(sock, ev.code ?? 1006, ev.reason ?? "");
+        // Nor does every network say no: an attempt that hangs is given up after connectTimeout.
+        this.connectTimer = setTimeout(() => {
+            if (this.socket === sock && this.state !== "open")
+                this.abandon(sock, "connect timeout");
+        }, this.connectTimeout);
+    }
+    // abandon ends an attempt that did not open, as if the socket had closed abnormally.
+    abandon(sock, reason) {
+        detach(sock);
+        try {
+            sock.close();
+        }
+        catch {
+            // Not open yet in some implementations; it is abandoned either way.
+        }
+        this.handleClose(sock, 1006, reason);
+    }
+    handleOpen(sock) {
+        if (this.socket !== sock)
+            return;
+        clearTimeout(this.connectTimer);
+        this.state = "open";
+        this.attempts = 0;
+        const queued = this.queue;
+        this.queue = [];
+        for (let i = 0; i < queued.length; i++) {
+            const q = queued[i];
+            try {
+                sock.send(q.data);
+            }
+            catch (err) {
+                // The socket died under us: keep the rest for the next connection.
+                this.queue = queued.slice(i);
+                this.report(asError(err));
+                return;
+            }
+            if (q.id !== undefined) {
+                const p = this.pending.get(q.id);
+                if (p)
+                    p.sent = true;
+            }
+        }
+        if (this.onopen) {
+            try {
+                this.onopen();
+            }
+            catch (err) {
+                this.report(asError(err));
+            }
+        }
+    }
+    handleClose(sock, code, reason) {
+        if (this.socket !== sock)
+            return;
+        clearTimeout(this.connectTimer);
+        detach(sock);
+        this.socket = null;
+        // Requests already written may never be answered; those still queued go out on the next connection.
+        this.failCalls((p) => p.sent, "closed", "connection closed");
+        const r = this.reconnectOptions;
+        if (this.started && r && this.attempts < (r.maxAttempts ?? Infinity)) {
+            this.state = "connecting";
+            const delay = backoffDelay(this.attempts++, r);
+            this.retryTimer = setTimeout(() => {
+                this.retryTimer = undefined;
+                if (this.started)
+                    this.connect();
+            }, delay);
+            this.emitClose({ code, reason, reconnecting: true });
+            return;
+        }
+        this.started = false;
+        this.state = "closed";
+        this.queue = [];
+        this.failCalls(() => true, "closed", "connection closed");
+        this.emitClose({ code, reason, reconnecting: false });
+    }
+    emitClose(info) {
+        if (!this.onclose)
+            return;
+        try {
+            this.onclose(info);
+        }
+        catch (err) {
+            this.report(asError(err));
+        }
+    }
+    handleFrame(sock, data) {
+        if (this.socket !== sock || typeof data !== "string")
+            return;
+        let env;
+        try {
+            env = JSON.parse(data);
+        }
+        catch {
+            return; // Not JSON: ignored, like any frame that is not an Ambiorix envelope.
+        }
+        if (typeof env !== "object" || env === null || Array.isArray(env))
+            return;
+        const e = env;
+        if (e.isAmbiorix !== true || typeof e.name !== "string")
+            return;
+        const name = e.name;
+        const message = e.message === undefined ? null : e.message;
+        if (typeof e.replyTo === "string") {
+            this.handleReply(e.replyTo, message, e.error);
+        }
+        else if (typeof e.id === "string") {
+            this.answer(sock, name, e.id, message);
+        }
+        else {
+            this.deliver(name, message);
+        }
+    }
+    deliver(name, payload) {
+        const decoded = this.decode("message", name, payload);
+        if (decoded instanceof ValidationError) {
+            this.report(decoded);
+            return;
+        }
+        const message = decoded.value;
+        const set = this.listeners.get(name);
+        if (set) {
+            for (const fn of [...set])
+                this.run(() => fn(message));
+        }
+        for (const fn of [...this.anyListeners])
+            this.run(() => fn(name, message));
+    }
+    handleReply(id, message, error) {
+        const p = this.pending.get(id);
+        if (!p)
+            return; // Late (timed out, canceled) or unknown: dropped, as part C says.
+        if (error !== undefined && error !== null) {
+            const e = typeof error === "object" ? error : {};
+            const code = typeof e.code === "string" && e.code !== "" ? e.code : "unknown";
+            this.finishCall(id, new CallError(code, typeof e.message === "string" ? e.message : ""));
+            return;
+        }
+        const decoded = this.decode("reply", p.name, message);
+        if (decoded instanceof ValidationError) {
+            this.finishCall(id, new CallError("invalid_reply", decoded.message));
+            return;
+        }
+        this.pending.delete(id);
+        p.cleanup();
+        p.resolve(decoded.value);
+    }
+    answer(sock, name, id, request) {
+        const reply = (message, error) => {
+            // A reply belongs to the connection that carried the request; after a reconnect the caller has already failed.
+            if (this.socket !== sock || sock.readyState !== OPEN)
+                return;
+            const env = { name, message: message === undefined ? null : message, isAmbiorix: true, replyTo: id };
+            if (error)
+                env.error = error;
+            let text;
+            try {
+                text = JSON.stringify(env);
+            }
+            catch (err) {
+                // The result does not serialise (a cycle, a BigInt): the caller still gets its one reply.
+                if (!error)
+                    reply(null, { code: "internal", message: asError(err).message });
+                return;
+            }
+            try {
+                sock.send(text);
+            }
+            catch (err) {
+                this.report(asError(err));
+            }
+        };
+        const fn = this.callHandlers.get(name);
+        if (!fn) {
+            reply(null, { code: "unimplemented", message: `no handler for "${name}"` });
+            return;
+        }
+        const decoded = this.decode("request", name, request);
+        if (decoded instanceof ValidationError) {
+            reply(null, { code: "invalid_argument", message: decoded.problem });
+            return;
+        }
+        const fail = (err) => {
+            if (err instanceof CallError)
+                reply(null, { code: err.code, message: err.message === err.code ? "" : err.message });
+            else
+                reply(null, { code: "internal", message: asError(err).message });
+        };
+        let result;
+        try {
+            result = fn(decoded.value);
+        }
+        catch (err) {
+            fail(err);
+            return;
+        }
+        // Synchronous handlers answer at once, so replies keep the order of their requests.
+        if (isThenable(result))
+            result.then(reply, fail);
+        else
+            reply(result);
+    }
+    // decode runs the decoder for a payload, if any, and returns what it made
+    // of it (boxed, since a payload may be any value) or why it was refused.
+    // Whatever a decoder throws refuses the payload instead of breaking the frame loop.
+    decode(kind, name, value) {
+        const d = this.decoders[kind].get(name);
+        if (!d)
+            return { value };
+        try {
+            return { value: d(value, "") };
+        }
+        catch (err) {
+            if (err instanceof PayloadError)
+                return new ValidationError(name, kind, err.message, err.path);
+            return new ValidationError(name, kind, `decoder threw: ${asError(err).message}`);
+        }
+    }
+    finishCall(id, err) {
+        const p = this.pending.get(id);
+        if (!p)
+            return;
+        this.pending.delete(id);
+        p.cleanup();
+        if (!p.sent)
+            this.queue = this.queue.filter((q) => q.id !== id);
+        p.reject(err);
+    }
+    failCalls(which, code, text) {
+        for (const [id, p] of [...this.pending]) {
+            if (which(p))
+                this.finishCall(id, new CallError(code, `call "${p.name}": ${text}`));
+        }
+    }
+    run(fn) {
+        try {
+            fn();
+        }
+        catch (err) {
+            this.report(asError(err));
+        }
+    }
+    report(err) {
+        if (this.onerror) {
+            try {
+                this.onerror(err);
+                return;
+            }
+            catch (hookErr) {
+                err = asError(hookErr);
+            }
+        }
+        console.error(err);
+    }
+}
+function detach(sock) {
+    sock.onopen = null;
+    sock.onmessage = null;
+    sock.onerror = null;
+    sock.onclose = null;
+}
+function asError(err) {
+    return err instanceof Error ? err : new Error(String(err));
+}
+function isThenable(v) {
+    return (typeof v === "object" || typeof v === "function") && v !== null && typeof v.then === "function";
+}
