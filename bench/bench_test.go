@@ -93,3 +93,54 @@ func TestSlowConsumerSmoke(t *testing.T) {
 		t.Error("the client that never reads was not closed as a slow consumer")
 	}
 }
+
+func TestBurstSmoke(t *testing.T) {
+	const readers, lines = 20, 200
+	for _, kind := range []Kind{Gorilla, Ambigen} {
+		r, err := Burst(kind, readers, lines)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		t.Logf("%+v", r)
+		if r.Complete != readers+1 || r.Closed != 0 {
+			t.Errorf("%s: %d of %d clients got every line, %d closed", kind, r.Complete, readers+1, r.Closed)
+		}
+		if r.RateLimited != 0 {
+			t.Errorf("%s: %d lines refused", kind, r.RateLimited)
+		}
+	}
+}
+
+func TestHoldSmoke(t *testing.T) {
+	r, err := Hold(Ambigen, 20, 256<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	// 20 x 256 KiB is within the default budget: every connection stays,
+	// and what the server holds is about what was sent, not twice that.
+	if r.Open != 20 || r.TryLater != 0 || r.OtherClosed != 0 {
+		t.Errorf("open %d, 1013 %d, other %d; want all 20 open", r.Open, r.TryLater, r.OtherClosed)
+	}
+	if sent := int64(20 * 256 << 10); r.Heap > 2*sent {
+		t.Errorf("the server holds %d bytes for %d sent", r.Heap, sent)
+	}
+}
+
+func TestStormSmoke(t *testing.T) {
+	bin, err := BuildChat(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Storm(bin, 200, 50, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Connected != 200 || r.DialErrors != 0 || r.Closed != 0 {
+		t.Errorf("connected %d, dial errors %d, closed %d (%v)", r.Connected, r.DialErrors, r.Closed, r.CloseCodes)
+	}
+	if r.Updates == 0 {
+		t.Error("no client got a count update")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	goruntime "runtime"
@@ -24,13 +25,15 @@ const ChildEnv = "AMBIBENCH_CHILD"
 // childSpec is what a child is asked to do. The child talks to its parent
 // over stdin (commands) and stdout (one line per event or result).
 type childSpec struct {
-	Mode     string        // "echo", "listen" or "idle"
+	Mode     string        // "echo", "listen", "idle", "burst", "hold" or "storm"
 	URL      string        // ws://127.0.0.1:port/
 	N        int           // connections
 	Frame    []byte        // what each client sends (echo, idle)
 	Duration time.Duration // echo: how long to send
-	Rounds   int           // listen: broadcasts to expect
+	Rounds   int           // listen: broadcasts to expect; burst: lines
 	Slow     bool          // listen: connection 0 never reads
+	Size     int           // hold: bytes of the unfinished message
+	Batch    int           // storm: clients dialled at once
 }
 
 // echoResult is the child's report of an echo run.
@@ -68,11 +71,23 @@ func RunChildIfRequested() {
 }
 
 func runChild(spec childSpec) error {
-	conns, err := dialAll(spec.URL, spec.N, spec.Slow)
+	in := bufio.NewScanner(os.Stdin)
+	if spec.Mode == "storm" {
+		// The storm's dialling is the scenario itself.
+		fmt.Println("ready")
+		if !in.Scan() {
+			return errors.New("parent went away")
+		}
+		conns := runStorm(spec)
+		for in.Scan() {
+		}
+		goruntime.KeepAlive(conns)
+		return nil
+	}
+	conns, err := dialAll(spec.URL, spec.N, spec.Slow, spec.Mode == "hold")
 	if err != nil {
 		return err
 	}
-	in := bufio.NewScanner(os.Stdin)
 	fmt.Println("ready")
 	switch spec.Mode {
 	case "echo":
@@ -92,6 +107,23 @@ func runChild(spec childSpec) error {
 			return err
 		}
 		fmt.Println("dispatched")
+	case "burst":
+		if !in.Scan() {
+			return errors.New("parent went away")
+		}
+		b, _ := json.Marshal(runBurst(conns, spec.Rounds))
+		fmt.Println(string(b))
+	case "hold":
+		if !in.Scan() {
+			return errors.New("parent went away")
+		}
+		watch := runHold(conns, spec.Size)
+		fmt.Println("held")
+		if !in.Scan() {
+			return errors.New("parent went away")
+		}
+		b, _ := json.Marshal(watch.report())
+		fmt.Println(string(b))
 	default:
 		return fmt.Errorf("unknown mode %q", spec.Mode)
 	}
@@ -106,8 +138,10 @@ func runChild(spec childSpec) error {
 
 // dialAll opens n connections, a few at a time so that the server's accept
 // queue is not overrun. With slow set, connection 0 asks for a tiny receive
-// buffer, so that its kernel buffers fill quickly once it stops reading.
-func dialAll(url string, n int, slow bool) ([]*websocket.Conn, error) {
+// buffer, so that its kernel buffers fill quickly once it stops reading;
+// big gives every connection a large write buffer, so that a long message
+// goes out in few frames.
+func dialAll(url string, n int, slow, big bool) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	const parallel = 8
 	var next atomic.Int64
@@ -124,6 +158,9 @@ func dialAll(url string, n int, slow bool) ([]*websocket.Conn, error) {
 					return
 				}
 				d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 30 * time.Second}
+				if big {
+					d.WriteBufferSize = 64 << 10
+				}
 				if slow && i == 0 {
 					d.NetDial = func(network, addr string) (net.Conn, error) {
 						c, err := net.Dial(network, addr)
@@ -276,4 +313,184 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	i := int(p*float64(len(sorted))+0.5) - 1
 	i = max(0, min(i, len(sorted)-1))
 	return sorted[i]
+}
+
+// runBurst has the last connection write lines chat lines without waiting
+// while every connection, the sender included, reads them all; it reports
+// how many got every line in order and how many the server closed.
+func runBurst(conns []*websocket.Conn, lines int) burstReport {
+	var rep burstReport
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	start := time.Now()
+	for _, ws := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = ws.SetReadDeadline(time.Now().Add(2 * time.Minute))
+			for i := range lines {
+				_, b, err := ws.ReadMessage()
+				if err != nil {
+					mu.Lock()
+					var ce *websocket.CloseError
+					if errors.As(err, &ce) {
+						rep.Closed++
+					} else if rep.Err == "" {
+						rep.Err = fmt.Sprintf("line %d: %v", i, err)
+					}
+					mu.Unlock()
+					return
+				}
+				if !bytes.Equal(b, burstLine(i)) {
+					mu.Lock()
+					if rep.Err == "" {
+						rep.Err = fmt.Sprintf("line %d arrived as %.60s", i, b)
+					}
+					mu.Unlock()
+					return
+				}
+			}
+			mu.Lock()
+			rep.Complete++
+			mu.Unlock()
+		}()
+	}
+	sender := conns[len(conns)-1]
+	for i := range lines {
+		if err := sender.WriteMessage(websocket.TextMessage, burstLine(i)); err != nil {
+			mu.Lock()
+			rep.Err = fmt.Sprintf("send line %d: %v", i, err)
+			mu.Unlock()
+			break
+		}
+	}
+	wg.Wait()
+	rep.Elapsed = time.Since(start)
+	return rep
+}
+
+// holdWatch follows the connections of a hold: each reads (answering the
+// server's pings) until the server closes it.
+type holdWatch struct {
+	mu                          sync.Mutex
+	open, tryLater, otherClosed int
+	err                         string
+}
+
+func (w *holdWatch) report() holdReport {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return holdReport{Open: w.open, TryLater: w.tryLater, OtherClosed: w.otherClosed, Err: w.err}
+}
+
+// runHold has every connection write size bytes of a message and never
+// finish it, a few connections at a time; it returns once all have written.
+func runHold(conns []*websocket.Conn, size int) *holdWatch {
+	w := &holdWatch{open: len(conns)}
+	head := `{"name":"post","message":"`
+	body := bytes.Repeat([]byte{'x'}, size-len(head))
+	for _, ws := range conns {
+		go func() {
+			for {
+				if _, _, err := ws.ReadMessage(); err != nil {
+					w.mu.Lock()
+					w.open--
+					var ce *websocket.CloseError
+					if errors.As(err, &ce) && ce.Code == websocket.CloseTryAgainLater {
+						w.tryLater++
+					} else {
+						w.otherClosed++
+					}
+					w.mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(conns) {
+					return
+				}
+				// The writer is never closed: the message stays unfinished.
+				mw, err := conns[i].NextWriter(websocket.TextMessage)
+				if err == nil {
+					_, err = io.WriteString(mw, head)
+				}
+				if err == nil {
+					_, err = mw.Write(body)
+				}
+				_ = err // a connection the server closed fails here; the reader counts it
+			}
+		}()
+	}
+	wg.Wait()
+	return w
+}
+
+// runStorm dials spec.N clients, spec.Batch at a time, each reading until
+// the server closes it, then waits for things to settle and reports.
+func runStorm(spec childSpec) []*websocket.Conn {
+	var rep stormReport
+	rep.CloseCodes = map[int]int{}
+	var mu sync.Mutex
+	var updates atomic.Int64
+	conns := make([]*websocket.Conn, 0, spec.N)
+	start := time.Now()
+	for done := 0; done < spec.N; {
+		k := min(spec.Batch, spec.N-done)
+		var wg sync.WaitGroup
+		for range k {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				d := websocket.Dialer{ReadBufferSize: 1024, WriteBufferSize: 1024, HandshakeTimeout: 10 * time.Second}
+				ws, _, err := d.Dial(spec.URL, nil)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					rep.DialErrors++
+					return
+				}
+				rep.Connected++
+				conns = append(conns, ws)
+				go func() {
+					for {
+						if _, _, err := ws.ReadMessage(); err != nil {
+							mu.Lock()
+							rep.Closed++
+							var ce *websocket.CloseError
+							if errors.As(err, &ce) {
+								rep.CloseCodes[ce.Code]++
+							} else {
+								rep.CloseCodes[1006]++
+							}
+							mu.Unlock()
+							return
+						}
+						updates.Add(1)
+					}
+				}()
+			}()
+		}
+		wg.Wait()
+		done += k
+	}
+	mu.Lock()
+	rep.Elapsed = time.Since(start)
+	mu.Unlock()
+	// Let the last announcements and any slow-consumer closes happen.
+	time.Sleep(2 * time.Second)
+	mu.Lock()
+	rep.Updates = updates.Load()
+	b, _ := json.Marshal(rep)
+	mu.Unlock()
+	fmt.Println(string(b))
+	return conns
 }

@@ -10,10 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ambigen/ambigen/runtime"
@@ -158,15 +156,6 @@ func Hold(kind Kind, conns, size int) (HoldResult, error) {
 	return res, nil
 }
 
-// serverMemory is the heap in use plus stacks after a collection, and the
-// resident set, of this process.
-func serverMemory() (heap, rss int64) {
-	debug.FreeOSMemory()
-	var m goruntime.MemStats
-	goruntime.ReadMemStats(&m)
-	return int64(m.HeapInuse + m.StackInuse), rssBytes()
-}
-
 // StormResult is one storm of connections on the chat example.
 type StormResult struct {
 	Clients, Batch int
@@ -275,4 +264,3 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * time.Second / ticks
 }
 
-var _ = syscall.Getpid

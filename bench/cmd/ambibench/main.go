@@ -26,7 +26,7 @@ func main() {
 	bench.RunChildIfRequested()
 	var (
 		reps         = flag.Int("reps", 5, "repetitions of every scenario")
-		only         = flag.String("only", "echo,broadcast,idle,slow", "scenarios to run, comma-separated")
+		only         = flag.String("only", "echo,broadcast,idle,slow,burst,storm,hold", "scenarios to run, comma-separated")
 		echoClients  = flag.String("echo-clients", "1,100,1000", "client counts for the echo scenario")
 		echoFor      = flag.Duration("echo-duration", 2*time.Second, "how long each echo run sends")
 		bcastClients = flag.String("broadcast-clients", "1000,10000", "client counts for the broadcast scenario")
@@ -38,6 +38,12 @@ func main() {
 		slowText     = flag.Int("slow-text", 1024, "bytes of text in each slow-consumer broadcast")
 		slowBuffer   = flag.Int("slow-buffer", 32<<10, "the server's send buffer in bytes in the slow-consumer scenario (0: the runtime's default)")
 		slowSockBuf  = flag.Int("slow-sndbuf", 16<<10, "the server sockets' SO_SNDBUF in the slow-consumer scenario (0: autotuned)")
+		burstReaders = flag.Int("burst-readers", 1000, "readers in the burst scenario")
+		burstLines   = flag.Int("burst-lines", 1000, "chat lines one client pipelines in the burst scenario")
+		stormClients = flag.Int("storm-clients", 5000, "clients dialled on examples/chat in the storm scenario")
+		stormBatch   = flag.Int("storm-batch", 100, "clients dialled at once in the storm scenario")
+		holdConns    = flag.Int("hold-conns", 1000, "connections holding an unfinished message in the hold scenario")
+		holdSize     = flag.Int("hold-size", 1<<20, "bytes of each unfinished message in the hold scenario")
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
 		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
 		memProfile   = flag.String("memprofile", "", "write the server process's allocation profile here")
@@ -70,6 +76,7 @@ func main() {
 	if *quick {
 		*reps, *echoClients, *echoFor, *bcastClients, *rounds = 2, "1,10", 200*time.Millisecond, "50", 3
 		*idleConns, *slowClients, *slowRounds = 100, 20, 20
+		*burstReaders, *burstLines, *stormClients, *stormBatch, *holdConns, *holdSize = 20, 100, 200, 50, 20, 64<<10
 	}
 	if err := bench.RaiseFileLimit(); err != nil {
 		fatal(err)
@@ -96,6 +103,111 @@ func main() {
 	if run["slow"] {
 		slow(*reps, bench.SlowOptions{Clients: *slowClients, Rounds: *slowRounds, Interval: *slowInterval, TextSize: *slowText, SendBuffer: *slowBuffer, SocketBuffer: *slowSockBuf})
 	}
+	if run["burst"] {
+		section(fmt.Sprintf("Burst: one client pipelines %d chat lines to %d readers", *burstLines, *burstReaders), func() []bench.Row { return burst(*reps, *burstReaders, *burstLines) })
+	}
+	if run["storm"] {
+		storm(*reps, *stormClients, *stormBatch)
+	}
+	if run["hold"] {
+		section(fmt.Sprintf("Hold: %d connections each hold an unfinished %d-byte message", *holdConns, *holdSize), func() []bench.Row { return hold(*reps, *holdConns, *holdSize) })
+	}
+}
+
+func burst(reps, readers, lines int) []bench.Row {
+	complete, closed, elapsed, cpu := series{}, series{}, series{}, series{}
+	for i := range reps {
+		for _, k := range order(i) {
+			progress("burst %s %d readers, rep %d", k, readers, i+1)
+			r, err := bench.Burst(k, readers, lines)
+			if err != nil {
+				fatal(err)
+			}
+			complete[k] = append(complete[k], float64(r.Complete))
+			closed[k] = append(closed[k], float64(r.Closed))
+			elapsed[k] = append(elapsed[k], float64(r.Elapsed))
+			cpu[k] = append(cpu[k], float64(r.CPU))
+		}
+	}
+	return []bench.Row{
+		complete.row(fmt.Sprintf("clients with every line, in order (of %d)", readers+1), bench.Count),
+		closed.row("clients disconnected by the server", bench.Count),
+		elapsed.row("time until the last client has the last line", bench.Duration),
+		cpu.row("server CPU for the burst", bench.Duration),
+	}
+}
+
+func hold(reps, conns, size int) []bench.Row {
+	heap, rss, open, later, other := series{}, series{}, series{}, series{}, series{}
+	for i := range reps {
+		for _, k := range order(i) {
+			progress("hold %s %d conns, rep %d", k, conns, i+1)
+			r, err := bench.Hold(k, conns, size)
+			if err != nil {
+				fatal(err)
+			}
+			heap[k] = append(heap[k], float64(r.Heap))
+			rss[k] = append(rss[k], float64(r.RSS))
+			open[k] = append(open[k], float64(r.Open))
+			later[k] = append(later[k], float64(r.TryLater))
+			other[k] = append(other[k], float64(r.OtherClosed))
+		}
+	}
+	return []bench.Row{
+		heap.row("server heap+stack taken", bench.Bytes),
+		rss.row("server RSS taken", bench.Bytes),
+		open.row("connections still open", bench.Count),
+		later.row("closed with 1013 (try again later)", bench.Count),
+		other.row("closed otherwise", bench.Count),
+	}
+}
+
+// storm compares the chat example as it is (count announcements coalesced)
+// with the documentation's behaviour (-presence-interval 0).
+func storm(reps, clients, batch int) {
+	start := time.Now()
+	fmt.Printf("### Storm: %d clients dialled %d at a time on examples/chat\n\nload average before: %s\n\n", clients, batch, loadavg())
+	dir, err := os.MkdirTemp("", "ambibench")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin, err := bench.BuildChat(dir)
+	if err != nil {
+		fatal(err)
+	}
+	type col struct {
+		name  string
+		every time.Duration
+	}
+	cols := []col{{"announce on every join (documentation)", 0}, {"coalesced, 100ms (examples/chat)", 100 * time.Millisecond}}
+	vals := make([]map[string][]float64, len(cols))
+	for c := range cols {
+		vals[c] = map[string][]float64{}
+	}
+	for i := range reps {
+		for c, col := range cols {
+			progress("storm %s %d clients, rep %d", col.name, clients, i+1)
+			r, err := bench.Storm(bin, clients, batch, col.every)
+			if err != nil {
+				fatal(err)
+			}
+			vals[c]["connected"] = append(vals[c]["connected"], float64(r.Connected))
+			vals[c]["dial errors"] = append(vals[c]["dial errors"], float64(r.DialErrors))
+			vals[c]["closed by the server"] = append(vals[c]["closed by the server"], float64(r.Closed))
+			vals[c]["count updates received"] = append(vals[c]["count updates received"], float64(r.Updates))
+			vals[c]["time to dial them all"] = append(vals[c]["time to dial them all"], float64(r.Elapsed))
+			vals[c]["chat server CPU"] = append(vals[c]["chat server CPU"], float64(r.CPU))
+		}
+	}
+	fmt.Printf("| metric | %s | %s |\n|---|---|---|\n", cols[0].name, cols[1].name)
+	for _, m := range []struct {
+		name string
+		unit bench.Unit
+	}{{"connected", bench.Count}, {"dial errors", bench.Count}, {"closed by the server", bench.Count}, {"count updates received", bench.Count}, {"time to dial them all", bench.Duration}, {"chat server CPU", bench.Duration}} {
+		fmt.Printf("| %s | %s | %s |\n", m.name, bench.Summarize(vals[0][m.name]).Format(m.unit), bench.Summarize(vals[1][m.name]).Format(m.unit))
+	}
+	fmt.Printf("\nload average after: %s; took %v\n\n", loadavg(), time.Since(start).Round(time.Second))
 }
 
 func section(title string, rows func() []bench.Row) {
