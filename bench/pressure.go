@@ -263,4 +263,3 @@ func processCPU(pid int) time.Duration {
 	const ticks = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / ticks
 }
-

@@ -254,7 +254,7 @@ type BroadcastResult struct {
 	// server process per recipient, which includes the Go runtime's own
 	// (netpoller wake-ups): one per recipient is one write per frame.
 	SyscwPerClient float64
-	BytesPerClient  float64 // server heap bytes allocated per recipient
+	BytesPerClient float64 // server heap bytes allocated per recipient
 }
 
 // Broadcast sends rounds broadcasts of a post to clients clients, waiting
