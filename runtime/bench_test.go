@@ -65,7 +65,8 @@ func BenchmarkEncodeFrame(b *testing.B) {
 // BenchmarkEchoLoopback is one message client -> server -> client over a
 // real loopback socket, one in flight at a time.
 func BenchmarkEchoLoopback(b *testing.B) {
-	ts := startServer(b, Options{}, func(s *Server) {
+	// b.Loop runs past the default rate limit's burst.
+	ts := startServer(b, Options{RateLimit: RateLimit{Messages: -1, Bytes: -1}}, func(s *Server) {
 		s.Handle("post", func(ctx context.Context, c *Conn, p json.RawMessage) error {
 			v, err := DecodePayload(pointCodec, p)
 			if err != nil {

@@ -21,7 +21,7 @@ func (c *Conn) startCall() (string, chan callResult, error) {
 	ch := make(chan callResult, 1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != stateOpen {
+	if c.stateNow() != stateOpen {
 		return "", nil, ErrClosed
 	}
 	c.nextCall++

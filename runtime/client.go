@@ -22,6 +22,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	conn    *Conn
+	retired bool // conn's counts are in the totals
 	dialing bool
 }
 
@@ -48,7 +49,9 @@ func NewClient(opts ClientOptions) *Client {
 			WriteBufferPool:  writeBufferPool(DefaultWriteBufferSize),
 		}
 	}
-	return &Client{ep: newEndpoint(cfg, opts.MessageMemory, opts.Logger), dialer: d, header: opts.Header}
+	c := &Client{ep: newEndpoint(cfg, opts.MessageMemory, opts.Logger), dialer: d, header: opts.Header}
+	c.ep.leave = c.retire
+	return c
 }
 
 // Dial connects a new client to url (ws:// or wss://).
@@ -94,7 +97,7 @@ func (c *Client) Dial(ctx context.Context, url string) error {
 		return fmt.Errorf("ambigen: dial %s: %w", url, err)
 	}
 	conn := newConn(c.ep, ws, &gorillaWire{ws: ws, timeout: c.ep.cfg.writeTimeout}, false, nil, context.Background())
-	c.conn = conn
+	c.conn, c.retired = conn, false
 	conn.start()
 	go conn.readLoop(0)
 	return nil
@@ -130,5 +133,23 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// retire takes a closed connection's counts into the client's totals.
+func (c *Client) retire(conn *Conn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ep.stats.retire(conn)
+	if c.conn == conn {
+		c.retired = true
+	}
+}
+
 // Stats returns the client's counters, summed over its connections.
-func (c *Client) Stats() Stats { return c.ep.stats.snapshot() }
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.ep.stats.snapshot()
+	if c.conn != nil && !c.retired {
+		st.addLive(c.conn)
+	}
+	return st
+}

@@ -38,7 +38,7 @@ type Conn struct {
 	out      outbox
 
 	mu       sync.Mutex
-	state    connState
+	state    atomic.Uint32              // a connState; changed under mu, read without it
 	cause    error                      // why the connection closed, once known
 	pending  map[string]chan callResult // calls we made, by id
 	nextCall uint64
@@ -48,13 +48,20 @@ type Conn struct {
 
 	view atomic.Value // the typed view of generated code; see View
 
+	// Frames read and frames accepted for writing, counted here rather
+	// than in the endpoint's totals so that connections on different
+	// processors do not contend for one counter; see Server.Stats.
+	nIn, nOut atomic.Uint64
+
 	pingTimer *time.Timer // re-armed after each ping; nil without pings
 	lingering *time.Timer // after our close frame: gives up on the peer's answer
 	finished  func()      // runs last, once the connection is down
 	done      chan struct{}
 }
 
-type connState uint8
+type connState uint32
+
+func (c *Conn) stateNow() connState { return connState(c.state.Load()) }
 
 const (
 	stateOpen    connState = iota
@@ -104,7 +111,7 @@ func (c *Conn) start() {
 func (c *Conn) pingDue() {
 	c.out.ping()
 	c.mu.Lock()
-	if c.state == stateOpen && c.pingTimer != nil {
+	if c.stateNow() == stateOpen && c.pingTimer != nil {
 		c.pingTimer.Reset(c.ep.cfg.pingInterval)
 	}
 	c.mu.Unlock()
@@ -148,7 +155,7 @@ func (c *Conn) sendWriter(w *jx.Writer) error {
 	if taken || err != nil {
 		putWriter(w)
 		if err == nil {
-			c.ep.stats.out.Add(1)
+			c.nOut.Add(1)
 		}
 		return err
 	}
@@ -162,7 +169,7 @@ func (c *Conn) enqueue(frame []byte) error {
 	err := c.out.send(frame)
 	switch err {
 	case nil:
-		c.ep.stats.out.Add(1)
+		c.nOut.Add(1)
 	case ErrSlowConsumer:
 		c.slowConsumer("send buffer full", ErrSlowConsumer)
 	}
@@ -172,9 +179,9 @@ func (c *Conn) enqueue(frame []byte) error {
 // slowConsumer notes a connection closed by the slow-consumer policy.
 func (c *Conn) slowConsumer(why string, cause error) {
 	c.mu.Lock()
-	first := c.state == stateOpen
+	first := c.stateNow() == stateOpen
 	if first {
-		c.state = stateClosing
+		c.state.Store(uint32(stateClosing))
 		c.cause = cause
 	}
 	c.mu.Unlock()
@@ -242,11 +249,11 @@ func (e *wrapErr) Unwrap() error { return e.err }
 // (instead of it with drop).
 func (c *Conn) closeWith(code int, reason string, cause error, drop bool) error {
 	c.mu.Lock()
-	if c.state != stateOpen {
+	if c.stateNow() != stateOpen {
 		c.mu.Unlock()
 		return ErrClosed
 	}
-	c.state = stateClosing
+	c.state.Store(uint32(stateClosing))
 	if cause != nil {
 		c.cause = cause
 	}
@@ -259,7 +266,7 @@ func (c *Conn) closeWith(code int, reason string, cause error, drop bool) error 
 // ends the reader; if it does not come, the socket is torn down.
 func (c *Conn) closeSent() {
 	c.mu.Lock()
-	if c.state != stateClosed && c.lingering == nil {
+	if c.stateNow() != stateClosed && c.lingering == nil {
 		c.lingering = time.AfterFunc(c.ep.cfg.writeTimeout, c.abort)
 	}
 	c.mu.Unlock()
@@ -312,8 +319,8 @@ func (c *Conn) ponged(string) error {
 // the peer has said it is going.
 func (c *Conn) peerClosed(code int, text string) error {
 	c.mu.Lock()
-	if c.state == stateOpen {
-		c.state = stateClosing
+	if c.stateNow() == stateOpen {
+		c.state.Store(uint32(stateClosing))
 		c.cause = &websocket.CloseError{Code: code, Text: text}
 	}
 	c.mu.Unlock()
@@ -325,7 +332,7 @@ func (c *Conn) peerClosed(code int, text string) error {
 // handshake ended.
 func (c *Conn) finish(readErr error) {
 	c.mu.Lock()
-	c.state = stateClosed
+	c.state.Store(uint32(stateClosed))
 	if c.cause == nil {
 		c.cause = readErr
 	}

@@ -99,7 +99,7 @@ func (c *Conn) deliver(m *inMsg, gen uint32, now time.Time) bool {
 	c.mu.Lock()
 	d := &c.disp
 	for {
-		if c.state != stateOpen {
+		if c.stateNow() != stateOpen {
 			c.mu.Unlock()
 			c.ep.release(m)
 			return true
@@ -147,7 +147,7 @@ func (c *Conn) served(gen uint32) bool {
 // drainLocked serves the inbox in order; c.mu is held on entry and exit.
 func (c *Conn) drainLocked() {
 	d := &c.disp
-	for len(d.inbox) > 0 && c.state == stateOpen {
+	for len(d.inbox) > 0 && c.stateNow() == stateOpen {
 		m := d.inbox[0]
 		d.inbox[0] = nil
 		d.inbox = d.inbox[1:]
@@ -168,7 +168,7 @@ func (c *Conn) drainLocked() {
 // running a handler, so that a reply this side waits for can be read.
 func (c *Conn) freeReader() {
 	c.mu.Lock()
-	if c.disp.readerBusy && c.state != stateClosed {
+	if c.disp.readerBusy && c.stateNow() != stateClosed {
 		c.disp.readerBusy = false
 		c.disp.gen++
 		c.disp.detached.Add(1) // the goroutine left running the handler

@@ -21,8 +21,8 @@ type endpoint struct {
 	mu     sync.Mutex                       // serialises registrations
 	routes atomic.Pointer[map[string]route] // copy-on-write: lookups take no lock
 
-	// leave removes a closed connection from the server's registry; nil on
-	// a client.
+	// leave takes a closed connection out of the server's registry (or the
+	// client's current connection) and its counts into the totals.
 	leave func(*Conn)
 }
 

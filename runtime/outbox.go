@@ -129,7 +129,16 @@ func (o *outbox) sendNow(f []byte) (bool, error) {
 	o.mu.Unlock()
 	switch err := o.w.tryWrite(&b); err {
 	case nil:
-		o.written(len(f), false)
+		// The common case, done under one lock: nothing else is due, so
+		// the role is given back at once.
+		o.mu.Lock()
+		o.queued -= len(f)
+		if o.waiting == 0 && !o.pongDue && !o.pingDue && o.phase == phaseOpen {
+			o.releaseLocked()
+			o.mu.Unlock()
+			return true, nil
+		}
+		o.mu.Unlock()
 		o.flush(1)
 	case errWouldBlock:
 		// The caller's buffer is reused as soon as this returns: the rest

@@ -168,7 +168,7 @@ func (c *Conn) readLoop(gen uint32) {
 		if err != nil {
 			break
 		}
-		c.ep.stats.in.Add(1)
+		c.nIn.Add(1)
 		now := time.Now()
 		var m *inMsg
 		m, err = c.readMessage(mt, r, now)
@@ -192,7 +192,7 @@ func (c *Conn) readMessage(mt int, r io.Reader, now time.Time) (*inMsg, error) {
 		// After our close frame nothing more is handled; what arrives is
 		// skipped until the peer's close.
 		err := c.discard(r, false, nil)
-		c.rd.end(c, time.Now())
+		c.rd.end(c, now)
 		return nil, err
 	}
 	text := mt == websocket.TextMessage
@@ -207,7 +207,7 @@ func (c *Conn) readMessage(mt int, r io.Reader, now time.Time) (*inMsg, error) {
 				if err := c.discard(r, text, tail); err != nil {
 					return nil, err
 				}
-				c.rd.end(c, time.Now())
+				c.rd.end(c, now)
 				c.reject(KindTooBig, "", errTooBig(cfg.readLimit))
 				return nil, nil
 			}
@@ -237,7 +237,9 @@ func (c *Conn) readMessage(mt int, r io.Reader, now time.Time) (*inMsg, error) {
 		c.ep.release(m)
 		return nil, c.invalidUTF8()
 	}
-	c.rd.end(c, time.Now())
+	// The time the message began stands for its end: a long message only
+	// makes the keepalive deadline move a little early.
+	c.rd.end(c, now)
 	return m, nil
 }
 
@@ -352,8 +354,4 @@ func (e tooBigError) Error() string {
 
 func errTooBig(limit int64) error { return tooBigError{limit} }
 
-func (c *Conn) closing() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state != stateOpen
-}
+func (c *Conn) closing() bool { return c.stateNow() != stateOpen }

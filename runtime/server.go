@@ -200,10 +200,13 @@ func (s *Server) serveRaw(ws *websocket.Conn) {
 	s.opts.Raw(s.baseCtx, ws)
 }
 
-// remove takes a closed connection out of the registry.
+// remove takes a closed connection out of the registry, and its counts
+// into the server's totals (under the same lock, so that Stats counts them
+// once).
 func (s *Server) remove(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ep.stats.retire(c)
 	i, ok := s.index[c]
 	if !ok {
 		return
@@ -359,4 +362,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 // Stats returns the server's counters.
-func (s *Server) Stats() Stats { return s.ep.stats.snapshot() }
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.ep.stats.snapshot()
+	for _, c := range s.conns {
+		st.addLive(c)
+	}
+	return st
+}

@@ -54,3 +54,15 @@ func (c *counters) snapshot() Stats {
 		HookPanics:      c.hookPanics.Load(),
 	}
 }
+
+// retire adds a closed connection's own counts to the totals.
+func (c *counters) retire(conn *Conn) {
+	c.in.Add(conn.nIn.Load())
+	c.out.Add(conn.nOut.Load())
+}
+
+// addLive adds the counts of a connection still open.
+func (s *Stats) addLive(conn *Conn) {
+	s.MessagesIn += conn.nIn.Load()
+	s.MessagesOut += conn.nOut.Load()
+}
