@@ -44,7 +44,9 @@ func BenchmarkEncodeFrame(b *testing.B) {
 	p := point{X: 12, Y: 34, Tags: []string{"a", "b"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = encodeFrame("post", pointCodec, p, "", "")
+		if _, err := encodeFrame("post", pointCodec, p, "", ""); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

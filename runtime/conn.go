@@ -248,7 +248,11 @@ func (c *Conn) Send(name string, v any) error {
 	if raw, ok := v.(json.RawMessage); ok {
 		return c.enqueue(encodeRawFrame(name, raw, "", "", nil))
 	}
-	return c.enqueue(encodeFrame(name, Any, v, "", ""))
+	frame, err := encodeFrame(name, Any, v, "", "")
+	if err != nil {
+		return err
+	}
+	return c.enqueue(frame)
 }
 
 // Close starts the close handshake with code and reason: frames already

@@ -166,7 +166,7 @@ func expectEOF(d *jx.Decoder) error {
 // follow directly.
 func envelopeHead(w *jx.Writer, name string) {
 	w.RawStr(`{"name":`)
-	w.Str(name)
+	writeString(w, name)
 	w.RawStr(`,"message":`)
 }
 
@@ -176,17 +176,17 @@ func envelopeTail(w *jx.Writer, id, replyTo string, cerr *CallError) {
 	w.RawStr(`,"isAmbiorix":true`)
 	if id != "" {
 		w.RawStr(`,"id":`)
-		w.Str(id)
+		writeString(w, id)
 	}
 	if replyTo != "" {
 		w.RawStr(`,"replyTo":`)
-		w.Str(replyTo)
+		writeString(w, replyTo)
 	}
 	if cerr != nil {
 		w.RawStr(`,"error":{"code":`)
-		w.Str(cerr.Code)
+		writeString(w, cerr.Code)
 		w.RawStr(`,"message":`)
-		w.Str(cerr.Message)
+		writeString(w, cerr.Message)
 		w.RawStr(`}`)
 	}
 	w.RawStr(`}`)
@@ -259,13 +259,19 @@ func envelopeOf(frame []byte) []byte {
 	return frame[2:]
 }
 
-// encodeFrame returns the complete frame for name and v (see finishWriter).
-func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) []byte {
+// encodeFrame returns the complete frame for name and v (see finishWriter),
+// or the *EncodeError of a value that does not encode.
+func encodeFrame[T any](name string, codec Codec[T], v T, id, replyTo string) ([]byte, error) {
 	w := getWriter()
 	envelopeHead(w, name)
-	codec.Encode(w, v)
+	if err := codec.Encode(w, v); err != nil {
+		if cap(w.Buf) <= maxPooledWriter {
+			writers.Put(w)
+		}
+		return nil, asEncodeError(err)
+	}
 	envelopeTail(w, id, replyTo, nil)
-	return finishWriter(w)
+	return finishWriter(w), nil
 }
 
 // encodeRawFrame is encodeFrame for a payload that is already JSON; an

@@ -65,14 +65,21 @@ func TestParseEnvelope(t *testing.T) {
 }
 
 func TestEncodeEnvelope(t *testing.T) {
+	frame := func(f []byte, err error) []byte {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
 	cases := []struct{ got, want string }{
-		{string(envelopeOf(encodeFrame("greeting", String, "Hello from the server!", "", ""))), `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`},
+		{string(envelopeOf(frame(encodeFrame("greeting", String, "Hello from the server!", "", "")))), `{"name":"greeting","message":"Hello from the server!","isAmbiorix":true}`},
 		// No HTML escaping; U+2028 raw; control characters escaped.
-		{string(envelopeOf(encodeFrame("echo", String, "é/\u2028<>&\"\\\n\t\x01", "", ""))), "{\"name\":\"echo\",\"message\":\"é/\u2028<>&\\\"\\\\\\n\\t\\u0001\",\"isAmbiorix\":true}"},
-		{string(envelopeOf(encodeFrame("add", Int, 3, "k1", ""))), `{"name":"add","message":3,"isAmbiorix":true,"id":"k1"}`},
+		{string(envelopeOf(frame(encodeFrame("echo", String, "é/\u2028<>&\"\\\n\t\x01", "", "")))), "{\"name\":\"echo\",\"message\":\"é/\u2028<>&\\\"\\\\\\n\\t\\u0001\",\"isAmbiorix\":true}"},
+		{string(envelopeOf(frame(encodeFrame("add", Int, 3, "k1", "")))), `{"name":"add","message":3,"isAmbiorix":true,"id":"k1"}`},
 		{string(envelopeOf(encodeRawFrame("add", []byte(`3`), "", "k1", nil))), `{"name":"add","message":3,"isAmbiorix":true,"replyTo":"k1"}`},
 		{string(envelopeOf(encodeRawFrame("add", nil, "", "k1", &CallError{Code: "not_found", Message: "no <x>"}))), `{"name":"add","message":null,"isAmbiorix":true,"replyTo":"k1","error":{"code":"not_found","message":"no <x>"}}`},
-		{string(envelopeOf(encodeFrame("m", Any, any(map[string]any{"a": "<b>"}), "", ""))), `{"name":"m","message":{"a":"<b>"},"isAmbiorix":true}`},
+		{string(envelopeOf(frame(encodeFrame("m", Any, any(map[string]any{"a": "<b>"}), "", "")))), `{"name":"m","message":{"a":"<b>"},"isAmbiorix":true}`},
 	}
 	for _, tc := range cases {
 		if tc.got != tc.want {

@@ -211,21 +211,24 @@ func (s *Server) Len() int {
 }
 
 // Broadcast is the untyped broadcast: v is encoded once as Conn.Send would,
-// and queued to every live connection. It returns how many it reached.
-func (s *Server) Broadcast(name string, v any) int {
-	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(encodeRawFrame(name, raw, "", "", nil), nil)
-	}
-	return s.broadcastFrame(encodeFrame(name, Any, v, "", ""), nil)
+// and queued to every live connection. It returns how many it reached, or
+// 0 and the *EncodeError of a value that does not encode, which is sent to
+// nobody.
+func (s *Server) Broadcast(name string, v any) (int, error) {
+	return s.BroadcastFunc(name, v, nil)
 }
 
 // BroadcastFunc is Broadcast to the connections for which keep returns
 // true (everyone but the sender, say).
-func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) int {
+func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, error) {
 	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(encodeRawFrame(name, raw, "", "", nil), keep)
+		return s.broadcastFrame(encodeRawFrame(name, raw, "", "", nil), keep), nil
 	}
-	return s.broadcastFrame(encodeFrame(name, Any, v, "", ""), keep)
+	frame, err := encodeFrame(name, Any, v, "", "")
+	if err != nil {
+		return 0, err
+	}
+	return s.broadcastFrame(frame, keep), nil
 }
 
 func (s *Server) broadcastFrame(frame []byte, keep func(*Conn) bool) int {

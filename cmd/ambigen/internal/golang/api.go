@@ -52,12 +52,12 @@ func (g *gen) server(f *jen.File) {
 				)
 			}
 			if m.ServerSends() {
-				f.Add(comment(fmt.Sprintf("Broadcast%s sends %q to every live client and returns how many it was queued to.", m.GoName, m.Wire), m.Doc))
-				f.Func().Params(recv.Clone()).Id("Broadcast" + m.GoName).Params(jen.Id("msg").Add(pt.Clone())).Int().Block(
+				f.Add(comment(fmt.Sprintf("Broadcast%s sends %q to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.", m.GoName, m.Wire), m.Doc))
+				f.Func().Params(recv.Clone()).Id("Broadcast"+m.GoName).Params(jen.Id("msg").Add(pt.Clone())).Params(jen.Int(), jen.Error()).Block(
 					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"), jen.Nil())),
 				)
 				f.Comment(fmt.Sprintf("Broadcast%sFunc sends %q to every live client for which keep returns true.", m.GoName, m.Wire))
-				f.Func().Params(recv.Clone()).Id("Broadcast"+m.GoName+"Func").Params(jen.Id("msg").Add(pt.Clone()), jen.Id("keep").Func().Params(jen.Op("*").Id("Conn")).Bool()).Int().Block(
+				f.Func().Params(recv.Clone()).Id("Broadcast"+m.GoName+"Func").Params(jen.Id("msg").Add(pt.Clone()), jen.Id("keep").Func().Params(jen.Op("*").Id("Conn")).Bool()).Params(jen.Int(), jen.Error()).Block(
 					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"),
 						jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Bool().Block(jen.Return(jen.Id("keep").Call(wrapConn()))))),
 				)
@@ -88,7 +88,7 @@ func (g *gen) conn(f *jen.File) {
 			)
 		case m.IsCall():
 		case m.ServerSends():
-			f.Add(comment(fmt.Sprintf("Send%s queues %q for this client.", m.GoName, m.Wire), m.Doc))
+			f.Add(comment(fmt.Sprintf("Send%s queues %q for this client; a msg that does not encode is not sent (a *runtime.EncodeError).", m.GoName, m.Wire), m.Doc))
 			f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
 				jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("Conn"), name, g.codecOf(m.Payload), jen.Id("msg"))),
 			)
@@ -148,7 +148,7 @@ func (g *gen) client(f *jen.File) {
 				)
 			}
 			if m.ClientSends() {
-				f.Add(comment(fmt.Sprintf("Send%s queues %q for the server.", m.GoName, m.Wire), m.Doc))
+				f.Add(comment(fmt.Sprintf("Send%s queues %q for the server; a msg that does not encode is not sent (a *runtime.EncodeError).", m.GoName, m.Wire), m.Doc))
 				f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
 					jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("rt").Dot("Conn").Call(), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"))),
 				)

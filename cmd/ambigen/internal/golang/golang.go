@@ -259,9 +259,10 @@ func (g *gen) codec(f *jen.File, n *spec.Named) {
 	})
 
 	// Encoding: keys are precomputed JSON text; a comma is static once a
-	// required field has certainly been written, dynamic before that.
+	// required field has certainly been written, dynamic before that. A
+	// field whose value does not encode stops the encoding with its path.
 	f.Line()
-	f.Func().Id("encode"+n.Name).Params(jen.Id("w").Op("*").Qual(jxPath, "Writer"), jen.Id("v").Id(n.Name)).BlockFunc(func(b *jen.Group) {
+	f.Func().Id("encode"+n.Name).Params(jen.Id("w").Op("*").Qual(jxPath, "Writer"), jen.Id("v").Id(n.Name)).Error().BlockFunc(func(b *jen.Group) {
 		b.Id("w").Dot("ObjStart").Call()
 		certain := false
 		dynamic := false
@@ -282,8 +283,13 @@ func (g *gen) codec(f *jen.File, n *spec.Named) {
 			default:
 				key = []jen.Code{jen.Id("w").Dot("RawStr").Call(jen.Lit(jsonKey(fl.Wire, false)))}
 			}
+			value := func(v jen.Code) jen.Code {
+				return jen.If(jen.Err().Op(":=").Add(g.encodeValue(fl.Type, v)), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Qual(rt, "EncodeErrorAt").Call(jen.Lit(fl.Wire), jen.Err())),
+				)
+			}
 			if fl.Optional {
-				body := append(key, g.encodeValue(fl.Type, jen.Op("*").Id("v").Dot(fl.GoName)))
+				body := append(key, value(jen.Op("*").Id("v").Dot(fl.GoName)))
 				if dynamic && !certain && i+1 < len(n.Fields) {
 					body = append(body, jen.Id("more").Op("=").True())
 				}
@@ -293,53 +299,50 @@ func (g *gen) codec(f *jen.File, n *spec.Named) {
 			for _, k := range key {
 				b.Add(k)
 			}
-			b.Add(g.encodeValue(fl.Type, jen.Id("v").Dot(fl.GoName)))
+			b.Add(value(jen.Id("v").Dot(fl.GoName)))
 			certain = true
 		}
 		b.Id("w").Dot("ObjEnd").Call()
+		b.Return(jen.Nil())
 	})
 
-	// Decoding: unknown keys are skipped, required ones are checked after
-	// the object is read so that the error names the missing key.
+	// Decoding: the field list is declared once; the runtime finds each
+	// key's index in it, skips unknown and repeated keys, and reports a
+	// missing required field.
+	fields := "fields" + n.Name
 	f.Line()
-	f.Func().Id("decode"+n.Name).Params(jen.Id("d").Op("*").Qual(jxPath, "Decoder")).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.Var().Id("v").Id(n.Name)
-		var required []*spec.Field
+	f.Commentf("%s lists the keys of %s, in the order of its fields.", fields, n.Name)
+	f.Var().Id(fields).Op("=").Qual(rt, "NewFields").CustomFunc(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, func(c *jen.Group) {
 		for _, fl := range n.Fields {
+			kv := []jen.Code{jen.Id("Name").Op(":").Lit(fl.Wire)}
 			if !fl.Optional {
-				required = append(required, fl)
-				b.Var().Id("has" + fl.GoName).Bool()
+				kv = append(kv, jen.Id("Required").Op(":").True())
 			}
+			c.Qual(rt, "Field").Values(kv...)
 		}
-		b.Err().Op(":=").Qual(rt, "DecodeObject").Call(jen.Id("d"), jen.Func().Params(jen.Id("d").Op("*").Qual(jxPath, "Decoder"), jen.Id("key").String()).Error().BlockFunc(func(fb *jen.Group) {
-			if len(n.Fields) == 0 {
-				fb.Return(jen.Id("d").Dot("Skip").Call())
-				return
-			}
-			fb.Var().Err().Error()
-			fb.Switch(jen.Id("key")).BlockFunc(func(sw *jen.Group) {
-				for _, fl := range n.Fields {
+	})
+	f.Line()
+	f.Func().Id("decode"+n.Name).Params(jen.Id("d").Op("*").Qual(rt, "Decoder")).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(b *jen.Group) {
+		if len(n.Fields) == 0 {
+			b.Return(jen.Id(n.Name).Values(), jen.Id("d").Dot("Object").Call(jen.Id(fields), jen.Nil()))
+			return
+		}
+		b.Var().Id("v").Id(n.Name)
+		b.Err().Op(":=").Id("d").Dot("Object").Call(jen.Id(fields), jen.Func().Params(jen.Id("d").Op("*").Qual(rt, "Decoder"), jen.Id("i").Int()).Params(jen.Err().Error()).Block(
+			jen.Switch(jen.Id("i")).BlockFunc(func(sw *jen.Group) {
+				for i, fl := range n.Fields {
 					var dec jen.Code
 					if fl.Optional {
 						dec = jen.Add(g.composite("Optional", fl.Type)).Dot("Decode").Call(jen.Id("d"))
 					} else {
 						dec = g.decodeValue(fl.Type)
 					}
-					stmts := []jen.Code{jen.List(jen.Id("v").Dot(fl.GoName), jen.Err()).Op("=").Add(dec)}
-					if !fl.Optional {
-						stmts = append(stmts, jen.Id("has"+fl.GoName).Op("=").True())
-					}
-					sw.Case(jen.Lit(fl.Wire)).Block(stmts...)
+					sw.Case(jen.Lit(i)).Block(jen.List(jen.Id("v").Dot(fl.GoName), jen.Err()).Op("=").Add(dec))
 				}
-				sw.Default().Block(jen.Return(jen.Id("d").Dot("Skip").Call()))
-			})
-			fb.Return(jen.Err())
-		}))
-		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("v"), jen.Err()))
-		for _, fl := range required {
-			b.If(jen.Op("!").Id("has" + fl.GoName)).Block(jen.Return(jen.Id("v"), jen.Qual(rt, "MissingField").Call(jen.Lit(fl.Wire))))
-		}
-		b.Return(jen.Id("v"), jen.Nil())
+			}),
+			jen.Return(jen.Err()),
+		))
+		b.Return(jen.Id("v"), jen.Err())
 	})
 }
 
