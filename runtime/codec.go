@@ -119,11 +119,14 @@ var Int = Codec[int64]{
 			if err != nil {
 				return 0, d.malformed(err)
 			}
-			if v, err := n.Int64(); err == nil {
+			if v, ok := smallInt(n); ok {
 				return v, nil
 			}
-			// 1e2 and integers beyond int64 land here; only the first
-			// is an integer that fits.
+			if v, err := strconv.ParseInt(view(n), 10, 64); err == nil {
+				return v, nil
+			}
+			// 100.0, 1e2 and integers beyond int64 land here; the first
+			// two are integers that fit.
 			if f, err := strconv.ParseFloat(view(n), 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 				return int64(f), nil
 			}
@@ -132,6 +135,29 @@ var Int = Codec[int64]{
 			return 0, d.typeError("integer", t)
 		}
 	},
+}
+
+// smallInt reads the common integer, a JSON number of at most 18 digits
+// without fraction or exponent, without the general parsers.
+func smallInt(n []byte) (int64, bool) {
+	neg := len(n) > 0 && n[0] == '-'
+	if neg {
+		n = n[1:]
+	}
+	if len(n) == 0 || len(n) > 18 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
 }
 
 // Float is the codec for schema type float (a float64). NaN and the

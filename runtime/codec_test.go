@@ -79,13 +79,16 @@ func TestCodecRShapes(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want int64
-	}{{`100.0`, 100}, {`"3000000000"`, 3000000000}, {`-7`, -7}, {`1e2`, 100}} {
+	}{
+		{`100.0`, 100}, {`"3000000000"`, 3000000000}, {`-7`, -7}, {`1e2`, 100}, {`-0`, 0},
+		{`123456789012345678`, 123456789012345678}, {`-9223372036854775808`, math.MinInt64}, {`9223372036854775807`, math.MaxInt64},
+	} {
 		got, err := DecodePayload(Int, []byte(tc.in))
 		if err != nil || got != tc.want {
 			t.Errorf("Int(%s) = %d, %v; want %d", tc.in, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{`1.5`, `"abc"`, `"1.5"`, `true`, `1e400`, `99999999999999999999`} {
+	for _, in := range []string{`1.5`, `"abc"`, `"1.5"`, `true`, `1e400`, `99999999999999999999`, `9223372036854775808`, `-1.0e-3`} {
 		if _, err := DecodePayload(Int, []byte(in)); err == nil {
 			t.Errorf("Int(%s) accepted", in)
 		}

@@ -216,8 +216,10 @@ func (f *Fields) lookup(key []byte) int {
 		}
 		return -1
 	}
+	// Most unknown keys differ from every field in length or first byte;
+	// checking those first spares a call to compare the rest.
 	for i, name := range f.names {
-		if string(key) == name {
+		if len(key) == len(name) && (len(key) == 0 || key[0] == name[0]) && string(key) == name {
 			return i
 		}
 	}
