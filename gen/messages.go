@@ -372,7 +372,7 @@ func encodeChatMessage(w *jx.Writer, v ChatMessage) error {
 		}
 	}
 	w.RawStr(",\"tags\":")
-	if err := codecListString.Encode(w, v.Tags); err != nil {
+	if err := codec_list_string.Encode(w, v.Tags); err != nil {
 		return runtime.EncodeErrorAt("tags", err)
 	}
 	if v.Mood != nil {
@@ -403,11 +403,11 @@ func decodeChatMessage(d *runtime.Decoder) (ChatMessage, error) {
 		case 1:
 			v.Text, err = runtime.String.Decode(d)
 		case 2:
-			v.SentAt, err = codecOptionalTimestamp.Decode(d)
+			v.SentAt, err = codec_optional_timestamp.Decode(d)
 		case 3:
-			v.Tags, err = codecListString.Decode(d)
+			v.Tags, err = codec_list_string.Decode(d)
 		case 4:
-			v.Mood, err = codecOptionalMood.Decode(d)
+			v.Mood, err = codec_optional_Mood.Decode(d)
 		}
 		return err
 	})
@@ -552,13 +552,13 @@ func decodeConfirmReply(d *runtime.Decoder) (ConfirmReply, error) {
 }
 
 var (
-	codecListString        runtime.Codec[[]string]
-	codecOptionalTimestamp runtime.Codec[*time.Time]
-	codecOptionalMood      runtime.Codec[*Mood]
+	codec_optional_timestamp runtime.Codec[*time.Time]
+	codec_list_string        runtime.Codec[[]string]
+	codec_optional_Mood      runtime.Codec[*Mood]
 )
 
 func init() {
-	codecListString = runtime.List(runtime.String)
-	codecOptionalTimestamp = runtime.Optional(runtime.Timestamp)
-	codecOptionalMood = runtime.Optional(codecMood)
+	codec_optional_timestamp = runtime.Optional(runtime.Timestamp)
+	codec_list_string = runtime.List(runtime.String)
+	codec_optional_Mood = runtime.Optional(codecMood)
 }
