@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_1_0
+const _ = runtime.IsAtLeastVersion0_2_0
 
 // Wire names of the messages.
 const (

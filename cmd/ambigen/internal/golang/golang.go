@@ -31,7 +31,7 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	f.HeaderComment("source: " + m.Source)
 
 	f.Comment("This file needs a runtime at least as new as the one it was generated for.")
-	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_1_0")
+	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_2_0")
 	g.names(f)
 	for _, n := range m.Types {
 		g.typeDecl(f, n)
