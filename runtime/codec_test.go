@@ -341,6 +341,9 @@ func TestStringArena(t *testing.T) {
 	}{
 		{"small", small, 2}, // the arena and the slice
 		{"large", large, 5}, // four strings and the slice
+		// Go makes strings of one byte without allocating; they do not
+		// start an arena.
+		{"one-byte strings", []byte(`["a","b","","d"]`), 1},
 	} {
 		n := testing.AllocsPerRun(100, func() {
 			if _, err := DecodePayload(List(String), tc.payload); err != nil {

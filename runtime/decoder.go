@@ -20,6 +20,11 @@ type Decoder struct {
 	input []byte // the whole payload, for locating syntax errors
 	// arena holds the strings of a small payload; nil until the first one.
 	arena []byte
+	// scratch receives each string of a small payload first, so that a
+	// string of one byte, which Go makes without allocating, does not
+	// allocate the arena. It is the Decoder's own, reused from payload to
+	// payload, and no string points into it.
+	scratch []byte
 	// perString is set for payloads larger than arenaLimit, whose strings
 	// are allocated one by one.
 	perString bool
@@ -36,10 +41,10 @@ type Decoder struct {
 // allocate per string, so a small string kept from them pins only itself.
 const arenaLimit = 4 << 10
 
-var decoders = sync.Pool{New: func() any { return new(Decoder) }}
+var payloadDecoders = sync.Pool{New: func() any { return new(Decoder) }}
 
 func getDecoder(input []byte) *Decoder {
-	d := decoders.Get().(*Decoder)
+	d := payloadDecoders.Get().(*Decoder)
 	d.jx.ResetBytes(input)
 	d.input = input
 	d.arena = nil
@@ -53,7 +58,7 @@ func putDecoder(d *Decoder) {
 	d.jx.ResetBytes(nil)
 	d.input = nil
 	d.arena = nil
-	decoders.Put(d)
+	payloadDecoders.Put(d)
 }
 
 // malformed turns an error of jx into the runtime's own: jx's errors carry
@@ -113,34 +118,29 @@ func (d *Decoder) str() (string, error) {
 		}
 		return string(b), nil
 	}
-	if d.arena == nil {
-		d.arena = make([]byte, 0, len(d.input))
-	}
-	start := len(d.arena)
-	b, err := d.jx.StrAppend(d.arena)
+	b, err := d.jx.StrAppend(d.scratch[:0])
 	if err != nil {
 		return "", d.malformed(err)
 	}
-	// Unescaping never lengthens a string and the quotes are not kept, so
-	// b has the arena's backing array. Were that ever wrong, append would
-	// have moved the bytes to a new array; the strings already made would
-	// still be intact in the old one.
-	d.arena = b
-	return view(b[start:]), nil
+	d.scratch = b
+	return d.keep(b), nil
 }
 
 // keep returns a string with the bytes of b, which the caller does not own
-// (a map key), copied into the arena like the strings of Str.
+// (a map key, the scratch buffer): copied into the arena in a small
+// payload, allocated on its own in a large one.
 func (d *Decoder) keep(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if d.perString {
+	if len(b) <= 1 || d.perString {
 		return string(b)
 	}
 	if d.arena == nil {
 		d.arena = make([]byte, 0, len(d.input))
 	}
+	// Unescaping never lengthens a string and the quotes are not kept, so
+	// the strings of the payload fit in the arena and append keeps its
+	// backing array. Were that ever wrong, append would move the bytes to
+	// a new array, and the strings already made would still be intact in
+	// the old one.
 	start := len(d.arena)
 	d.arena = append(d.arena, b...)
 	return view(d.arena[start:])
