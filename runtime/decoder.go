@@ -97,9 +97,10 @@ func (d *Decoder) Raw() ([]byte, error) {
 // Str reads a string value.
 //
 // In a payload of up to 4 KiB, every string Str returns (and every map key)
-// lives in one arena allocated at the first string and sized to the
+// lives in one arena, allocated at the first string and sized to the
 // payload, which bounds the total length of its unescaped strings, so it
-// never grows. Each string is a view of its own part of the arena; no part
+// never grows. (Strings of one byte stay out of it: Go makes those without
+// allocating.) Each string is a view of its own part of the arena; no part
 // is written after a string points into it, and the arena is never reused
 // for another payload. See arenaLimit for what that costs in retention.
 func (d *Decoder) Str() (string, error) {
