@@ -201,8 +201,12 @@ var Timestamp = Codec[time.Time]{
 		if y := v.Year(); y < 0 || y > 9999 {
 			return &EncodeError{Err: fmt.Errorf("year %d is outside the years 0000-9999 of RFC 3339", y)}
 		}
+		// RFC 3339 text has nothing to escape: it is written with its
+		// quotes as it is.
 		var buf [len(time.RFC3339Nano) + 8]byte
-		w.ByteStr(v.AppendFormat(buf[:0], time.RFC3339Nano))
+		b := append(buf[:0], '"')
+		b = append(v.AppendFormat(b, time.RFC3339Nano), '"')
+		w.Raw(b)
 		return nil
 	},
 	Decode: func(d *Decoder) (time.Time, error) {
