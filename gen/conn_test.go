@@ -73,3 +73,61 @@ func TestConnIsOnePerConnection(t *testing.T) {
 		t.Errorf("the filter saw %d connections, want 2", len(filtered))
 	}
 }
+
+// A ChatMessage whose mood is not one of the schema's is refused by the
+// generated API, with the field's path, on every way out: nothing is sent,
+// so no client rejects a whole message over it. The next good message is the
+// first a client receives.
+func TestGeneratedAPIRefusesBadEnum(t *testing.T) {
+	srv := runtime.NewServer(runtime.Options{})
+	api := gen.Serve(srv)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got := make(chan gen.ChatMessage, 4)
+	c := gen.NewClient(runtime.ClientOptions{})
+	c.OnPost(func(ctx context.Context, m gen.ChatMessage) { got <- m })
+	if err := c.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/"); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for srv.Len() == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the server never saw the client")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	blank := gen.Mood("")
+	bad := gen.ChatMessage{User: "ann", Text: "hi", Tags: []string{}, Mood: &blank}
+	const want = `mood: "" is not one of "happy", "sad", "neutral"`
+	if err := c.SendPost(bad); err == nil || err.Error() != want {
+		t.Errorf("Client.SendPost: %v, want %s", err, want)
+	}
+	if n, err := api.BroadcastPost(bad); n != 0 || err == nil || err.Error() != want {
+		t.Errorf("BroadcastPost: %d, %v, want 0 and %s", n, err, want)
+	}
+	if n, err := api.BroadcastPostFunc(bad, func(*gen.Conn) bool { return true }); n != 0 || err == nil {
+		t.Errorf("BroadcastPostFunc: %d, %v", n, err)
+	}
+	for _, conn := range srv.Clients() {
+		if err := (&gen.Conn{Conn: conn}).SendPost(bad); err == nil || err.Error() != want {
+			t.Errorf("Conn.SendPost: %v, want %s", err, want)
+		}
+	}
+	happy := gen.MoodHappy
+	good := gen.ChatMessage{User: "ann", Text: "hi", Tags: []string{}, Mood: &happy}
+	if n, err := api.BroadcastPost(good); n != 1 || err != nil {
+		t.Fatalf("BroadcastPost: %d, %v", n, err)
+	}
+	select {
+	case m := <-got:
+		if m.Mood == nil || *m.Mood != gen.MoodHappy {
+			t.Errorf("the first message the client got has mood %v", m.Mood)
+		}
+	case <-ctx.Done():
+		t.Fatal("the good message never came")
+	}
+}

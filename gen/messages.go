@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_1_0
+const _ = runtime.IsAtLeastVersion0_2_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
 // payload and reply types, fields and enum values, but not docs, order or names of
@@ -107,15 +107,15 @@ func (s *Server) OnGreeting(fn func(context.Context, *Conn, string)) {
 	}))
 }
 
-// BroadcastGreeting sends "greeting" to every live client and returns how many it was queued to.
+// BroadcastGreeting sends "greeting" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
 //
 // Says hello; the server answers the sender with "Hello from the server!".
-func (s *Server) BroadcastGreeting(msg string) int {
+func (s *Server) BroadcastGreeting(msg string) (int, error) {
 	return runtime.Broadcast(s.rt, NameGreeting, runtime.String, msg, nil)
 }
 
 // BroadcastGreetingFunc sends "greeting" to every live client for which keep returns true.
-func (s *Server) BroadcastGreetingFunc(msg string, keep func(*Conn) bool) int {
+func (s *Server) BroadcastGreetingFunc(msg string, keep func(*Conn) bool) (int, error) {
 	return runtime.Broadcast(s.rt, NameGreeting, runtime.String, msg, func(c *runtime.Conn) bool {
 		return keep(connOf(c))
 	})
@@ -130,29 +130,29 @@ func (s *Server) OnChat(fn func(context.Context, *Conn, string)) {
 	}))
 }
 
-// BroadcastChat sends "chat" to every live client and returns how many it was queued to.
+// BroadcastChat sends "chat" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
 //
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
-func (s *Server) BroadcastChat(msg string) int {
+func (s *Server) BroadcastChat(msg string) (int, error) {
 	return runtime.Broadcast(s.rt, NameChat, runtime.String, msg, nil)
 }
 
 // BroadcastChatFunc sends "chat" to every live client for which keep returns true.
-func (s *Server) BroadcastChatFunc(msg string, keep func(*Conn) bool) int {
+func (s *Server) BroadcastChatFunc(msg string, keep func(*Conn) bool) (int, error) {
 	return runtime.Broadcast(s.rt, NameChat, runtime.String, msg, func(c *runtime.Conn) bool {
 		return keep(connOf(c))
 	})
 }
 
-// BroadcastUpdate sends "update" to every live client and returns how many it was queued to.
+// BroadcastUpdate sends "update" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
 //
 // How many clients are connected.
-func (s *Server) BroadcastUpdate(msg Update) int {
+func (s *Server) BroadcastUpdate(msg Update) (int, error) {
 	return runtime.Broadcast(s.rt, NameUpdate, codecUpdate, msg, nil)
 }
 
 // BroadcastUpdateFunc sends "update" to every live client for which keep returns true.
-func (s *Server) BroadcastUpdateFunc(msg Update, keep func(*Conn) bool) int {
+func (s *Server) BroadcastUpdateFunc(msg Update, keep func(*Conn) bool) (int, error) {
 	return runtime.Broadcast(s.rt, NameUpdate, codecUpdate, msg, func(c *runtime.Conn) bool {
 		return keep(connOf(c))
 	})
@@ -167,15 +167,15 @@ func (s *Server) OnPost(fn func(context.Context, *Conn, ChatMessage)) {
 	}))
 }
 
-// BroadcastPost sends "post" to every live client and returns how many it was queued to.
+// BroadcastPost sends "post" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
 //
 // A chat line with its author and metadata.
-func (s *Server) BroadcastPost(msg ChatMessage) int {
+func (s *Server) BroadcastPost(msg ChatMessage) (int, error) {
 	return runtime.Broadcast(s.rt, NamePost, codecChatMessage, msg, nil)
 }
 
 // BroadcastPostFunc sends "post" to every live client for which keep returns true.
-func (s *Server) BroadcastPostFunc(msg ChatMessage, keep func(*Conn) bool) int {
+func (s *Server) BroadcastPostFunc(msg ChatMessage, keep func(*Conn) bool) (int, error) {
 	return runtime.Broadcast(s.rt, NamePost, codecChatMessage, msg, func(c *runtime.Conn) bool {
 		return keep(connOf(c))
 	})
@@ -204,28 +204,28 @@ func connOf(c *runtime.Conn) *Conn {
 	})
 }
 
-// SendGreeting queues "greeting" for this client.
+// SendGreeting queues "greeting" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // Says hello; the server answers the sender with "Hello from the server!".
 func (c *Conn) SendGreeting(msg string) error {
 	return runtime.Send(c.Conn, NameGreeting, runtime.String, msg)
 }
 
-// SendChat queues "chat" for this client.
+// SendChat queues "chat" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
 func (c *Conn) SendChat(msg string) error {
 	return runtime.Send(c.Conn, NameChat, runtime.String, msg)
 }
 
-// SendUpdate queues "update" for this client.
+// SendUpdate queues "update" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // How many clients are connected.
 func (c *Conn) SendUpdate(msg Update) error {
 	return runtime.Send(c.Conn, NameUpdate, codecUpdate, msg)
 }
 
-// SendPost queues "post" for this client.
+// SendPost queues "post" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // A chat line with its author and metadata.
 func (c *Conn) SendPost(msg ChatMessage) error {
@@ -284,7 +284,7 @@ func (c *Client) OnGreeting(fn func(context.Context, string)) {
 	}))
 }
 
-// SendGreeting queues "greeting" for the server.
+// SendGreeting queues "greeting" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // Says hello; the server answers the sender with "Hello from the server!".
 func (c *Client) SendGreeting(msg string) error {
@@ -300,7 +300,7 @@ func (c *Client) OnChat(fn func(context.Context, string)) {
 	}))
 }
 
-// SendChat queues "chat" for the server.
+// SendChat queues "chat" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
 func (c *Client) SendChat(msg string) error {
@@ -325,7 +325,7 @@ func (c *Client) OnPost(fn func(context.Context, ChatMessage)) {
 	}))
 }
 
-// SendPost queues "post" for the server.
+// SendPost queues "post" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // A chat line with its author and metadata.
 func (c *Client) SendPost(msg ChatMessage) error {
@@ -360,64 +360,63 @@ var codecChatMessage = runtime.Codec[ChatMessage]{
 	Encode: encodeChatMessage,
 }
 
-func encodeChatMessage(w *jx.Writer, v ChatMessage) {
+func encodeChatMessage(w *jx.Writer, v ChatMessage) error {
 	w.ObjStart()
 	w.RawStr("\"user\":")
-	runtime.String.Encode(w, v.User)
+	if err := runtime.String.Encode(w, v.User); err != nil {
+		return runtime.EncodeErrorAt("user", err)
+	}
 	w.RawStr(",\"text\":")
-	runtime.String.Encode(w, v.Text)
+	if err := runtime.String.Encode(w, v.Text); err != nil {
+		return runtime.EncodeErrorAt("text", err)
+	}
 	if v.SentAt != nil {
 		w.RawStr(",\"sentAt\":")
-		runtime.Timestamp.Encode(w, *v.SentAt)
+		if err := runtime.Timestamp.Encode(w, *v.SentAt); err != nil {
+			return runtime.EncodeErrorAt("sentAt", err)
+		}
 	}
 	w.RawStr(",\"tags\":")
-	codecListString.Encode(w, v.Tags)
+	if err := codec_list_string.Encode(w, v.Tags); err != nil {
+		return runtime.EncodeErrorAt("tags", err)
+	}
 	if v.Mood != nil {
 		w.RawStr(",\"mood\":")
-		codecMood.Encode(w, *v.Mood)
+		if err := codecMood.Encode(w, *v.Mood); err != nil {
+			return runtime.EncodeErrorAt("mood", err)
+		}
 	}
 	w.ObjEnd()
+	return nil
 }
 
-func decodeChatMessage(d *jx.Decoder) (ChatMessage, error) {
+// fieldsChatMessage lists the keys of ChatMessage, in the order of its fields.
+var fieldsChatMessage = runtime.NewFields(
+	runtime.Field{Name: "user", Required: true},
+	runtime.Field{Name: "text", Required: true},
+	runtime.Field{Name: "sentAt"},
+	runtime.Field{Name: "tags", Required: true},
+	runtime.Field{Name: "mood"},
+)
+
+func decodeChatMessage(d *runtime.Decoder) (ChatMessage, error) {
 	var v ChatMessage
-	var hasUser bool
-	var hasText bool
-	var hasTags bool
-	err := runtime.DecodeObject(d, func(d *jx.Decoder, key string) error {
-		var err error
-		switch key {
-		case "user":
+	err := d.Object(fieldsChatMessage, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
 			v.User, err = runtime.String.Decode(d)
-			hasUser = true
-		case "text":
+		case 1:
 			v.Text, err = runtime.String.Decode(d)
-			hasText = true
-		case "sentAt":
-			v.SentAt, err = codecOptionalTimestamp.Decode(d)
-		case "tags":
-			v.Tags, err = codecListString.Decode(d)
-			hasTags = true
-		case "mood":
-			v.Mood, err = codecOptionalMood.Decode(d)
-		default:
-			return d.Skip()
+		case 2:
+			v.SentAt, err = codec_optional_timestamp.Decode(d)
+		case 3:
+			v.Tags, err = codec_list_string.Decode(d)
+		case 4:
+			v.Mood, err = codec_optional_Mood.Decode(d)
 		}
 		return err
 	})
-	if err != nil {
-		return v, err
-	}
-	if !hasUser {
-		return v, runtime.MissingField("user")
-	}
-	if !hasText {
-		return v, runtime.MissingField("text")
-	}
-	if !hasTags {
-		return v, runtime.MissingField("tags")
-	}
-	return v, nil
+	return v, err
 }
 
 var codecMood = runtime.Enum(MoodHappy, MoodSad, MoodNeutral)
@@ -427,34 +426,31 @@ var codecUpdate = runtime.Codec[Update]{
 	Encode: encodeUpdate,
 }
 
-func encodeUpdate(w *jx.Writer, v Update) {
+func encodeUpdate(w *jx.Writer, v Update) error {
 	w.ObjStart()
 	w.RawStr("\"count\":")
-	runtime.Int.Encode(w, v.Count)
+	if err := runtime.Int.Encode(w, v.Count); err != nil {
+		return runtime.EncodeErrorAt("count", err)
+	}
 	w.ObjEnd()
+	return nil
 }
 
-func decodeUpdate(d *jx.Decoder) (Update, error) {
+// fieldsUpdate lists the keys of Update, in the order of its fields.
+var fieldsUpdate = runtime.NewFields(
+	runtime.Field{Name: "count", Required: true},
+)
+
+func decodeUpdate(d *runtime.Decoder) (Update, error) {
 	var v Update
-	var hasCount bool
-	err := runtime.DecodeObject(d, func(d *jx.Decoder, key string) error {
-		var err error
-		switch key {
-		case "count":
+	err := d.Object(fieldsUpdate, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
 			v.Count, err = runtime.Int.Decode(d)
-			hasCount = true
-		default:
-			return d.Skip()
 		}
 		return err
 	})
-	if err != nil {
-		return v, err
-	}
-	if !hasCount {
-		return v, runtime.MissingField("count")
-	}
-	return v, nil
+	return v, err
 }
 
 var codecAddRequest = runtime.Codec[AddRequest]{
@@ -462,43 +458,38 @@ var codecAddRequest = runtime.Codec[AddRequest]{
 	Encode: encodeAddRequest,
 }
 
-func encodeAddRequest(w *jx.Writer, v AddRequest) {
+func encodeAddRequest(w *jx.Writer, v AddRequest) error {
 	w.ObjStart()
 	w.RawStr("\"a\":")
-	runtime.Int.Encode(w, v.A)
+	if err := runtime.Int.Encode(w, v.A); err != nil {
+		return runtime.EncodeErrorAt("a", err)
+	}
 	w.RawStr(",\"b\":")
-	runtime.Int.Encode(w, v.B)
+	if err := runtime.Int.Encode(w, v.B); err != nil {
+		return runtime.EncodeErrorAt("b", err)
+	}
 	w.ObjEnd()
+	return nil
 }
 
-func decodeAddRequest(d *jx.Decoder) (AddRequest, error) {
+// fieldsAddRequest lists the keys of AddRequest, in the order of its fields.
+var fieldsAddRequest = runtime.NewFields(
+	runtime.Field{Name: "a", Required: true},
+	runtime.Field{Name: "b", Required: true},
+)
+
+func decodeAddRequest(d *runtime.Decoder) (AddRequest, error) {
 	var v AddRequest
-	var hasA bool
-	var hasB bool
-	err := runtime.DecodeObject(d, func(d *jx.Decoder, key string) error {
-		var err error
-		switch key {
-		case "a":
+	err := d.Object(fieldsAddRequest, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
 			v.A, err = runtime.Int.Decode(d)
-			hasA = true
-		case "b":
+		case 1:
 			v.B, err = runtime.Int.Decode(d)
-			hasB = true
-		default:
-			return d.Skip()
 		}
 		return err
 	})
-	if err != nil {
-		return v, err
-	}
-	if !hasA {
-		return v, runtime.MissingField("a")
-	}
-	if !hasB {
-		return v, runtime.MissingField("b")
-	}
-	return v, nil
+	return v, err
 }
 
 var codecConfirmRequest = runtime.Codec[ConfirmRequest]{
@@ -506,34 +497,31 @@ var codecConfirmRequest = runtime.Codec[ConfirmRequest]{
 	Encode: encodeConfirmRequest,
 }
 
-func encodeConfirmRequest(w *jx.Writer, v ConfirmRequest) {
+func encodeConfirmRequest(w *jx.Writer, v ConfirmRequest) error {
 	w.ObjStart()
 	w.RawStr("\"question\":")
-	runtime.String.Encode(w, v.Question)
+	if err := runtime.String.Encode(w, v.Question); err != nil {
+		return runtime.EncodeErrorAt("question", err)
+	}
 	w.ObjEnd()
+	return nil
 }
 
-func decodeConfirmRequest(d *jx.Decoder) (ConfirmRequest, error) {
+// fieldsConfirmRequest lists the keys of ConfirmRequest, in the order of its fields.
+var fieldsConfirmRequest = runtime.NewFields(
+	runtime.Field{Name: "question", Required: true},
+)
+
+func decodeConfirmRequest(d *runtime.Decoder) (ConfirmRequest, error) {
 	var v ConfirmRequest
-	var hasQuestion bool
-	err := runtime.DecodeObject(d, func(d *jx.Decoder, key string) error {
-		var err error
-		switch key {
-		case "question":
+	err := d.Object(fieldsConfirmRequest, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
 			v.Question, err = runtime.String.Decode(d)
-			hasQuestion = true
-		default:
-			return d.Skip()
 		}
 		return err
 	})
-	if err != nil {
-		return v, err
-	}
-	if !hasQuestion {
-		return v, runtime.MissingField("question")
-	}
-	return v, nil
+	return v, err
 }
 
 var codecConfirmReply = runtime.Codec[ConfirmReply]{
@@ -541,44 +529,41 @@ var codecConfirmReply = runtime.Codec[ConfirmReply]{
 	Encode: encodeConfirmReply,
 }
 
-func encodeConfirmReply(w *jx.Writer, v ConfirmReply) {
+func encodeConfirmReply(w *jx.Writer, v ConfirmReply) error {
 	w.ObjStart()
 	w.RawStr("\"ok\":")
-	runtime.Bool.Encode(w, v.Ok)
+	if err := runtime.Bool.Encode(w, v.Ok); err != nil {
+		return runtime.EncodeErrorAt("ok", err)
+	}
 	w.ObjEnd()
+	return nil
 }
 
-func decodeConfirmReply(d *jx.Decoder) (ConfirmReply, error) {
+// fieldsConfirmReply lists the keys of ConfirmReply, in the order of its fields.
+var fieldsConfirmReply = runtime.NewFields(
+	runtime.Field{Name: "ok", Required: true},
+)
+
+func decodeConfirmReply(d *runtime.Decoder) (ConfirmReply, error) {
 	var v ConfirmReply
-	var hasOk bool
-	err := runtime.DecodeObject(d, func(d *jx.Decoder, key string) error {
-		var err error
-		switch key {
-		case "ok":
+	err := d.Object(fieldsConfirmReply, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
 			v.Ok, err = runtime.Bool.Decode(d)
-			hasOk = true
-		default:
-			return d.Skip()
 		}
 		return err
 	})
-	if err != nil {
-		return v, err
-	}
-	if !hasOk {
-		return v, runtime.MissingField("ok")
-	}
-	return v, nil
+	return v, err
 }
 
 var (
-	codecListString        runtime.Codec[[]string]
-	codecOptionalTimestamp runtime.Codec[*time.Time]
-	codecOptionalMood      runtime.Codec[*Mood]
+	codec_optional_timestamp runtime.Codec[*time.Time]
+	codec_list_string        runtime.Codec[[]string]
+	codec_optional_Mood      runtime.Codec[*Mood]
 )
 
 func init() {
-	codecListString = runtime.List(runtime.String)
-	codecOptionalTimestamp = runtime.Optional(runtime.Timestamp)
-	codecOptionalMood = runtime.Optional(codecMood)
+	codec_optional_timestamp = runtime.Optional(runtime.Timestamp)
+	codec_list_string = runtime.List(runtime.String)
+	codec_optional_Mood = runtime.Optional(codecMood)
 }

@@ -15,47 +15,40 @@ import (
 )
 
 // point is a payload type with a hand-written codec of the kind ambigen
-// generates: jx encoding, DecodeObject, MissingField for required fields.
+// generates: jx encoding, a field list and Decoder.Object.
 type point struct {
 	X, Y int64
 	Tags []string
 }
 
+var pointFields = NewFields(Field{Name: "x", Required: true}, Field{Name: "y", Required: true}, Field{Name: "tags"})
+
 var pointCodec = Codec[point]{
-	Encode: func(w *jx.Writer, p point) {
+	Encode: func(w *jx.Writer, p point) error {
 		w.RawStr(`{"x":`)
 		w.Int64(p.X)
 		w.RawStr(`,"y":`)
 		w.Int64(p.Y)
 		w.RawStr(`,"tags":`)
-		List(String).Encode(w, p.Tags)
+		if err := List(String).Encode(w, p.Tags); err != nil {
+			return EncodeErrorAt("tags", err)
+		}
 		w.RawStr(`}`)
+		return nil
 	},
-	Decode: func(d *jx.Decoder) (point, error) {
+	Decode: func(d *Decoder) (point, error) {
 		var p point
-		var hasX, hasY bool
-		err := DecodeObject(d, func(d *jx.Decoder, key string) error {
-			var err error
-			switch key {
-			case "x":
+		err := d.Object(pointFields, func(d *Decoder, i int) (err error) {
+			switch i {
+			case 0:
 				p.X, err = Int.Decode(d)
-				hasX = true
-			case "y":
+			case 1:
 				p.Y, err = Int.Decode(d)
-				hasY = true
-			case "tags":
+			case 2:
 				p.Tags, err = List(String).Decode(d)
-			default:
-				err = d.Skip()
 			}
 			return err
 		})
-		if err == nil && !hasX {
-			err = MissingField("x")
-		}
-		if err == nil && !hasY {
-			err = MissingField("y")
-		}
 		return p, err
 	},
 }

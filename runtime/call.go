@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-
-	"github.com/go-faster/jx"
 )
 
 // callResult is what a pending call receives: the reply payload (a copy,
@@ -84,25 +82,27 @@ func (c *Conn) deliverReply(env *envelope) {
 	ch <- callResult{payload: append([]byte(nil), env.message...)}
 }
 
-func parseCallError(raw []byte) *CallError {
-	ce := &CallError{}
-	err := DecodeObject(jx.DecodeBytes(raw), func(d *jx.Decoder, key string) error {
-		switch key {
-		case "code":
-			s, err := String.Decode(d)
-			ce.Code = s
-			return err
-		case "message":
-			s, err := String.Decode(d)
-			ce.Message = s
-			return err
+var callErrorFields = NewFields(Field{Name: "code", Required: true}, Field{Name: "message"})
+
+var callErrorCodec = Codec[CallError]{Decode: func(d *Decoder) (CallError, error) {
+	var ce CallError
+	err := d.Object(callErrorFields, func(d *Decoder, i int) (err error) {
+		if i == 0 {
+			ce.Code, err = d.Str()
+		} else {
+			ce.Message, err = d.Str()
 		}
-		return d.Skip()
+		return err
 	})
+	return ce, err
+}}
+
+func parseCallError(raw []byte) *CallError {
+	ce, err := DecodePayload(callErrorCodec, raw)
 	if err != nil || ce.Code == "" {
-		return &CallError{Code: CodeInternal, Message: "malformed error reply: " + clip(string(raw), maxWireText)}
+		return &CallError{Code: CodeInternal, Message: "malformed error reply: " + literalInput(string(raw))}
 	}
-	return ce
+	return &ce
 }
 
 // serveCall runs a call handler and sends exactly one reply.

@@ -11,25 +11,24 @@ import (
 
 type addReq struct{ A, B int64 }
 
+var addFields = NewFields(Field{Name: "a"}, Field{Name: "b"})
+
 var addCodec = Codec[addReq]{
-	Encode: func(w *jx.Writer, v addReq) {
+	Encode: func(w *jx.Writer, v addReq) error {
 		w.RawStr(`{"a":`)
 		w.Int64(v.A)
 		w.RawStr(`,"b":`)
 		w.Int64(v.B)
 		w.RawStr(`}`)
+		return nil
 	},
-	Decode: func(d *jx.Decoder) (addReq, error) {
+	Decode: func(d *Decoder) (addReq, error) {
 		var v addReq
-		err := DecodeObject(d, func(d *jx.Decoder, key string) error {
-			var err error
-			switch key {
-			case "a":
+		err := d.Object(addFields, func(d *Decoder, i int) (err error) {
+			if i == 0 {
 				v.A, err = Int.Decode(d)
-			case "b":
+			} else {
 				v.B, err = Int.Decode(d)
-			default:
-				err = d.Skip()
 			}
 			return err
 		})

@@ -251,11 +251,15 @@ type meta struct {
 	err     *CallError
 }
 
-// encodeEnvelope encodes name and v into a pooled writer (see frameOf).
+// encodeEnvelope encodes name and v into a pooled writer (see frameOf), or
+// returns the *EncodeError of a value that does not encode.
 func encodeEnvelope[T any](name string, codec Codec[T], v T, m meta) (*jx.Writer, error) {
 	w := getWriter()
 	envelopeHead(w, name)
-	codec.Encode(w, v)
+	if err := codec.Encode(w, v); err != nil {
+		putWriter(w)
+		return nil, asEncodeError(err)
+	}
 	envelopeTail(w, m)
 	return w, nil
 }
@@ -278,7 +282,7 @@ func encodeRawEnvelope(name string, payload []byte, m meta) *jx.Writer {
 // follow directly.
 func envelopeHead(w *jx.Writer, name string) {
 	w.RawStr(`{"name":`)
-	w.Str(name)
+	writeString(w, name)
 	w.RawStr(`,"message":`)
 }
 
@@ -287,17 +291,17 @@ func envelopeTail(w *jx.Writer, m meta) {
 	w.RawStr(`,"isAmbiorix":true`)
 	if m.call {
 		w.RawStr(`,"id":`)
-		w.Str(m.id)
+		writeString(w, m.id)
 	}
 	if m.reply {
 		w.RawStr(`,"replyTo":`)
-		w.Str(m.replyTo)
+		writeString(w, m.replyTo)
 	}
 	if m.err != nil {
 		w.RawStr(`,"error":{"code":`)
-		w.Str(m.err.Code)
+		writeString(w, m.err.Code)
 		w.RawStr(`,"message":`)
-		w.Str(m.err.Message)
+		writeString(w, m.err.Message)
 		w.RawStr(`}`)
 	}
 	w.RawStr(`}`)

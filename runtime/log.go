@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // logger is the endpoint's view of Options.Logger. Every line is
@@ -115,17 +114,13 @@ func logAttr(key string, v any) slog.Attr {
 // clip returns s on one line and at most limit bytes long (plus a note of
 // the full length when cut), cut on a rune boundary.
 func clip(s string, limit int) string {
-	if len(s) <= limit && !strings.ContainsAny(s, "\n\r") {
-		return s
+	if head, cut := cutAt(s, limit); cut {
+		s = head + cutNote(len(s))
 	}
-	if full := len(s); full > limit {
-		n := limit
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n] + "… (" + itoa(int64(full)) + " bytes)"
+	if strings.ContainsAny(s, "\n\r") {
+		s = lineBreaks.Replace(s)
 	}
-	return lineBreaks.Replace(s)
+	return s
 }
 
 var lineBreaks = strings.NewReplacer("\n", `\n`, "\r", `\r`)

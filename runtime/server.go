@@ -254,21 +254,21 @@ func (s *Server) Len() int {
 
 // Broadcast is the untyped broadcast: v is encoded once as Conn.Send would,
 // and queued to every live connection. It returns how many it reached.
-func (s *Server) Broadcast(name string, v any) int {
+func (s *Server) Broadcast(name string, v any) (int, error) {
 	return s.BroadcastFunc(name, v, nil)
 }
 
 // BroadcastFunc is Broadcast to the connections for which keep returns
 // true (everyone but the sender, say).
-func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) int {
+func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, error) {
 	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(ownFrame(encodeRawEnvelope(name, raw, meta{})), keep)
+		return s.broadcastFrame(ownFrame(encodeRawEnvelope(name, raw, meta{})), keep), nil
 	}
 	w, err := encodeEnvelope(name, Any, v, meta{})
 	if err != nil {
-		return 0
+		return 0, err
 	}
-	return s.broadcastFrame(ownFrame(w), keep)
+	return s.broadcastFrame(ownFrame(w), keep), nil
 }
 
 // fanOutShare is the fewest recipients worth a goroutine of their own in a

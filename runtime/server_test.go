@@ -230,8 +230,8 @@ func TestRegistryAndFilteredBroadcast(t *testing.T) {
 		}
 	}
 	sender := conns[0]
-	if n := Broadcast(ts.Server, "news", String, "hi", func(c *Conn) bool { return c != sender }); n != 2 {
-		t.Fatalf("filtered broadcast reached %d, want 2", n)
+	if n, err := Broadcast(ts.Server, "news", String, "hi", func(c *Conn) bool { return c != sender }); n != 2 || err != nil {
+		t.Fatalf("filtered broadcast reached %d (%v), want 2", n, err)
 	}
 	recv := map[string]bool{<-got: true, <-got: true}
 	if !recv["b:hi"] || !recv["c:hi"] {
@@ -248,8 +248,8 @@ func TestRegistryAndFilteredBroadcast(t *testing.T) {
 	if err := conns[1].Send("news", "late"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Send on a closed conn: %v, want ErrClosed", err)
 	}
-	if n := ts.Broadcast("news", "all"); n != 2 {
-		t.Fatalf("broadcast after a close reached %d, want 2", n)
+	if n, err := ts.Broadcast("news", "all"); n != 2 || err != nil {
+		t.Fatalf("broadcast after a close reached %d (%v), want 2", n, err)
 	}
 	<-got
 	<-got

@@ -60,13 +60,16 @@ func OnCall[Req, Resp any](r Registrar, name string, req Codec[Req], resp Codec[
 		if err != nil {
 			return nil, err
 		}
-		return AppendPayload(nil, resp, out), nil
+		// A reply that does not encode is an *EncodeError: this side's
+		// fault, answered "internal".
+		return AppendPayload(nil, resp, out)
 	})
 }
 
 // Send encodes v with codec and queues it for c. It never blocks; it returns
 // ErrClosed when c is closed (or nil) and ErrSlowConsumer, after starting
-// the 1008 close, when c's queue is full.
+// the 1008 close, when c's queue is full. A value that does not encode (an
+// *EncodeError) is not sent.
 func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 	if c == nil {
 		return errNotConnected
@@ -81,11 +84,13 @@ func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 // Broadcast encodes the envelope once and queues the same bytes to every live
 // connection of s for which keep returns true (keep nil means all). It
 // returns how many connections it was queued to. It never waits on a slow
-// peer: one whose queue is full is closed with 1008 instead.
-func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) int {
+// peer: one whose queue is full is closed with 1008 instead. A value that
+// does not encode is sent to nobody: Broadcast returns 0 and the
+// *EncodeError.
+func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) (int, error) {
 	w, err := encodeEnvelope(name, codec, v, meta{})
 	if err != nil {
-		return 0
+		return 0, err
 	}
-	return s.broadcastFrame(ownFrame(w), keep)
+	return s.broadcastFrame(ownFrame(w), keep), nil
 }

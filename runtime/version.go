@@ -3,3 +3,8 @@ package runtime
 // IsAtLeastVersion0_1_0 is referenced by generated code so that a program
 // built against a runtime older than its generated code fails to compile.
 const IsAtLeastVersion0_1_0 = true
+
+// IsAtLeastVersion0_2_0 is referenced by code generated for the codec API of
+// 0.2.0 (Decode through a *Decoder, Encode returning an error, field lists).
+// Code generated for 0.1.0 does not build against it: regenerate it.
+const IsAtLeastVersion0_2_0 = true

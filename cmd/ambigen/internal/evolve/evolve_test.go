@@ -9,7 +9,6 @@ import (
 
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
 	"github.com/ambigen/ambigen/runtime"
-	"github.com/go-faster/jx"
 )
 
 // codecCase is a schema type with the runtime codec generated code uses
@@ -23,13 +22,15 @@ type codecCase struct {
 
 func caseOf[T any](name string, typ *spec.Type, codec runtime.Codec[T], values ...T) codecCase {
 	c := codecCase{name: name, typ: typ, decode: func(b []byte) error {
-		_, err := codec.Decode(jx.DecodeBytes(b))
+		_, err := runtime.DecodePayload(codec, b)
 		return err
 	}}
 	for _, v := range values {
-		w := &jx.Writer{}
-		codec.Encode(w, v)
-		c.samples = append(c.samples, append([]byte(nil), w.Buf...))
+		b, err := runtime.AppendPayload(nil, codec, v)
+		if err != nil {
+			panic(err) // the samples are the test's own values
+		}
+		c.samples = append(c.samples, b)
 	}
 	return c
 }

@@ -2,7 +2,6 @@ package evolve
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
 )
@@ -301,5 +300,5 @@ func (c *compare) goType(t *spec.Type, old bool) string {
 		}
 		return "object " + n.Name
 	}
-	return strings.ToLower(t.Key())
+	return t.String() // a builtin: its schema spelling
 }

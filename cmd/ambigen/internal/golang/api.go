@@ -3,7 +3,6 @@ package golang
 import (
 	"fmt"
 
-	"github.com/ambigen/ambigen/cmd/ambigen/internal/spec"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -27,41 +26,41 @@ func (g *gen) server(f *jen.File) {
 	f.Func().Params(jen.Id("s").Op("*").Id("Server")).Id("Runtime").Params().Op("*").Qual(rt, "Server").Block(jen.Return(jen.Id("s").Dot("rt")))
 	recv := jen.Id("s").Op("*").Id("Server")
 	for _, m := range g.m.Messages {
-		name := jen.Id("Name" + m.GoName)
+		a := m.API
+		name := jen.Id(a.Const)
 		pt := goType(m.Payload)
-		switch {
-		case m.IsCall() && m.From == spec.FromClient:
-			f.Add(comment(fmt.Sprintf("Handle%s registers fn to answer the call %q. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+		if a.ServerHandle != "" {
+			f.Add(comment(fmt.Sprintf("%s registers fn to answer the call %q. It panics if one is already registered.", a.ServerHandle, m.Wire), m.Doc))
 			fn := jen.Func().Params(ctxType(), jen.Op("*").Id("Conn"), goType(m.Payload)).Params(goType(m.Reply), jen.Error())
-			f.Func().Params(recv.Clone()).Id("Handle" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
-				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("s").Dot("rt"), name, g.codecOf(m.Payload), g.codecOf(m.Reply),
+			f.Func().Params(recv.Clone()).Id(a.ServerHandle).Params(jen.Id("fn").Add(fn)).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), g.codecOf(m.Reply),
 					jen.Func().Params(ctxParam(), jen.Id("c").Op("*").Qual(rt, "Conn"), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
 						jen.Return(jen.Id("fn").Call(jen.Id("ctx"), wrapConn(), jen.Id("req"))),
 					))),
 			)
-		case m.IsCall():
-		default:
-			if m.ClientSends() {
-				f.Add(comment(fmt.Sprintf("On%s registers fn for the message %q from clients. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
-				fn := jen.Func().Params(ctxType(), jen.Op("*").Id("Conn"), goType(m.Payload))
-				f.Func().Params(recv.Clone()).Id("On" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
-					jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
-						jen.Func().Params(ctxParam(), jen.Id("c").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
-							jen.Id("fn").Call(jen.Id("ctx"), wrapConn(), jen.Id("msg")),
-						))),
-				)
-			}
-			if m.ServerSends() {
-				f.Add(comment(fmt.Sprintf("Broadcast%s sends %q to every live client and returns how many it was queued to.", m.GoName, m.Wire), m.Doc))
-				f.Func().Params(recv.Clone()).Id("Broadcast" + m.GoName).Params(jen.Id("msg").Add(pt.Clone())).Int().Block(
-					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"), jen.Nil())),
-				)
-				f.Comment(fmt.Sprintf("Broadcast%sFunc sends %q to every live client for which keep returns true.", m.GoName, m.Wire))
-				f.Func().Params(recv.Clone()).Id("Broadcast"+m.GoName+"Func").Params(jen.Id("msg").Add(pt.Clone()), jen.Id("keep").Func().Params(jen.Op("*").Id("Conn")).Bool()).Int().Block(
-					jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"),
-						jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Bool().Block(jen.Return(jen.Id("keep").Call(wrapConn()))))),
-				)
-			}
+		}
+		if a.ServerOn != "" {
+			f.Add(comment(fmt.Sprintf("%s registers fn for the message %q from clients. It panics if one is already registered.", a.ServerOn, m.Wire), m.Doc))
+			fn := jen.Func().Params(ctxType(), jen.Op("*").Id("Conn"), goType(m.Payload))
+			f.Func().Params(recv.Clone()).Id(a.ServerOn).Params(jen.Id("fn").Add(fn)).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
+					jen.Func().Params(ctxParam(), jen.Id("c").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
+						jen.Id("fn").Call(jen.Id("ctx"), wrapConn(), jen.Id("msg")),
+					))),
+			)
+		}
+		if a.ServerBroadcast != "" {
+			f.Add(comment(fmt.Sprintf("%s sends %q to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.", a.ServerBroadcast, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ServerBroadcast).Params(jen.Id("msg").Add(pt.Clone())).Params(jen.Int(), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"), jen.Nil())),
+			)
+		}
+		if a.ServerBroadcastFunc != "" {
+			f.Comment(fmt.Sprintf("%s sends %q to every live client for which keep returns true.", a.ServerBroadcastFunc, m.Wire))
+			f.Func().Params(recv.Clone()).Id(a.ServerBroadcastFunc).Params(jen.Id("msg").Add(pt.Clone()), jen.Id("keep").Func().Params(jen.Op("*").Id("Conn")).Bool()).Params(jen.Int(), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Broadcast").Call(jen.Id("s").Dot("rt"), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"),
+					jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "Conn")).Bool().Block(jen.Return(jen.Id("keep").Call(wrapConn()))))),
+			)
 		}
 	}
 }
@@ -79,18 +78,17 @@ func (g *gen) conn(f *jen.File) {
 	)
 	recv := jen.Id("c").Op("*").Id("Conn")
 	for _, m := range g.m.Messages {
-		name := jen.Id("Name" + m.GoName)
-		switch {
-		case m.IsCall() && m.From == spec.FromServer:
-			f.Add(comment(fmt.Sprintf("%s calls %q on this client and waits for its reply, ctx's end or the connection's close.", m.GoName, m.Wire), m.Doc))
-			f.Func().Params(recv.Clone()).Id(m.GoName).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
-				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("Conn"), name, g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
+		a := m.API
+		if a.ConnCall != "" {
+			f.Add(comment(fmt.Sprintf("%s calls %q on this client and waits for its reply, ctx's end or the connection's close.", a.ConnCall, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ConnCall).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("Conn"), jen.Id(a.Const), g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
 			)
-		case m.IsCall():
-		case m.ServerSends():
-			f.Add(comment(fmt.Sprintf("Send%s queues %q for this client.", m.GoName, m.Wire), m.Doc))
-			f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
-				jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("Conn"), name, g.codecOf(m.Payload), jen.Id("msg"))),
+		}
+		if a.ConnSend != "" {
+			f.Add(comment(fmt.Sprintf("%s queues %q for this client; a msg that does not encode is not sent (a *runtime.EncodeError).", a.ConnSend, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ConnSend).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
+				jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("Conn"), jen.Id(a.Const), g.codecOf(m.Payload), jen.Id("msg"))),
 			)
 		}
 	}
@@ -121,38 +119,38 @@ func (g *gen) client(f *jen.File) {
 	f.Comment("Close closes the connection.")
 	f.Func().Params(recv.Clone()).Id("Close").Params().Error().Block(jen.Return(jen.Id("c").Dot("rt").Dot("Close").Call()))
 	for _, m := range g.m.Messages {
-		name := jen.Id("Name" + m.GoName)
-		switch {
-		case m.IsCall() && m.From == spec.FromClient:
-			f.Add(comment(fmt.Sprintf("%s calls %q on the server and waits for its reply, ctx's end or the connection's close. An error reply is a *runtime.CallError.", m.GoName, m.Wire), m.Doc))
-			f.Func().Params(recv.Clone()).Id(m.GoName).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
-				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("rt").Dot("Conn").Call(), name, g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
+		a := m.API
+		name := jen.Id(a.Const)
+		if a.ClientCall != "" {
+			f.Add(comment(fmt.Sprintf("%s calls %q on the server and waits for its reply, ctx's end or the connection's close. An error reply is a *runtime.CallError.", a.ClientCall, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ClientCall).Params(ctxParam(), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
+				jen.Return(jen.Qual(rt, "Call").Call(jen.Id("ctx"), jen.Id("c").Dot("rt").Dot("Conn").Call(), name.Clone(), g.codecOf(m.Payload), g.codecOf(m.Reply), jen.Id("req"))),
 			)
-		case m.IsCall():
-			f.Add(comment(fmt.Sprintf("Handle%s registers fn to answer the server's call %q. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
+		}
+		if a.ClientHandle != "" {
+			f.Add(comment(fmt.Sprintf("%s registers fn to answer the server's call %q. It panics if one is already registered.", a.ClientHandle, m.Wire), m.Doc))
 			fn := jen.Func().Params(ctxType(), goType(m.Payload)).Params(goType(m.Reply), jen.Error())
-			f.Func().Params(recv.Clone()).Id("Handle" + m.GoName).Params(jen.Id("fn").Add(fn)).Block(
-				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("c").Dot("rt"), name, g.codecOf(m.Payload), g.codecOf(m.Reply),
+			f.Func().Params(recv.Clone()).Id(a.ClientHandle).Params(jen.Id("fn").Add(fn)).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "OnCall").Call(jen.Id("c").Dot("rt"), name.Clone(), g.codecOf(m.Payload), g.codecOf(m.Reply),
 					jen.Func().Params(ctxParam(), jen.Id("_").Op("*").Qual(rt, "Conn"), jen.Id("req").Add(goType(m.Payload))).Params(goType(m.Reply), jen.Error()).Block(
 						jen.Return(jen.Id("fn").Call(jen.Id("ctx"), jen.Id("req"))),
 					))),
 			)
-		default:
-			if m.ServerSends() {
-				f.Add(comment(fmt.Sprintf("On%s registers fn for the message %q from the server. It panics if one is already registered.", m.GoName, m.Wire), m.Doc))
-				f.Func().Params(recv.Clone()).Id("On" + m.GoName).Params(jen.Id("fn").Func().Params(ctxType(), goType(m.Payload))).Block(
-					jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("c").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
-						jen.Func().Params(ctxParam(), jen.Id("_").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
-							jen.Id("fn").Call(jen.Id("ctx"), jen.Id("msg")),
-						))),
-				)
-			}
-			if m.ClientSends() {
-				f.Add(comment(fmt.Sprintf("Send%s queues %q for the server.", m.GoName, m.Wire), m.Doc))
-				f.Func().Params(recv.Clone()).Id("Send" + m.GoName).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
-					jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("rt").Dot("Conn").Call(), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"))),
-				)
-			}
+		}
+		if a.ClientOn != "" {
+			f.Add(comment(fmt.Sprintf("%s registers fn for the message %q from the server. It panics if one is already registered.", a.ClientOn, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ClientOn).Params(jen.Id("fn").Func().Params(ctxType(), goType(m.Payload))).Block(
+				jen.Id("mustRegister").Call(jen.Qual(rt, "On").Call(jen.Id("c").Dot("rt"), name.Clone(), g.codecOf(m.Payload),
+					jen.Func().Params(ctxParam(), jen.Id("_").Op("*").Qual(rt, "Conn"), jen.Id("msg").Add(goType(m.Payload))).Block(
+						jen.Id("fn").Call(jen.Id("ctx"), jen.Id("msg")),
+					))),
+			)
+		}
+		if a.ClientSend != "" {
+			f.Add(comment(fmt.Sprintf("%s queues %q for the server; a msg that does not encode is not sent (a *runtime.EncodeError).", a.ClientSend, m.Wire), m.Doc))
+			f.Func().Params(recv.Clone()).Id(a.ClientSend).Params(jen.Id("msg").Add(goType(m.Payload))).Error().Block(
+				jen.Return(jen.Qual(rt, "Send").Call(jen.Id("c").Dot("rt").Dot("Conn").Call(), name.Clone(), g.codecOf(m.Payload), jen.Id("msg"))),
+			)
 		}
 	}
 }

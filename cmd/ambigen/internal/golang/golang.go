@@ -23,7 +23,7 @@ const (
 // Generate returns the gofmt'd source of one Go file for m, in package
 // pkgName at import path pkgPath.
 func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
-	g := &gen{m: m, composites: map[string]bool{}}
+	g := &gen{m: m}
 	f := jen.NewFilePathName(pkgPath, pkgName)
 	f.ImportName(rt, "runtime")
 	f.ImportName(jxPath, "jx")
@@ -31,7 +31,7 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	f.HeaderComment("source: " + m.Source)
 
 	f.Comment("This file needs a runtime at least as new as the one it was generated for.")
-	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_1_0")
+	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_2_0")
 	f.Comment("Fingerprint identifies the wire contract of the schema: message names, directions,")
 	f.Comment("payload and reply types, fields and enum values, but not docs, order or names of")
 	f.Comment("types. A schema that changes what goes on the wire has another fingerprint.")
@@ -61,19 +61,10 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// gen prints one model. Every identifier it declares comes from the model
+// (spec decides them all, and checks them for collisions, in one place).
 type gen struct {
 	m *spec.Model
-	// composites are list, map and optional codecs, built once in init()
-	// in the order first needed (elements before containers), because a
-	// recursive type's codec cannot be a plain initialised variable.
-	composites map[string]bool
-	order      []compositeCodec
-}
-
-type compositeCodec struct {
-	name string
-	typ  jen.Code // the Go type the codec handles
-	expr jen.Code
 }
 
 // doc appends text to s as comment lines, one Comment per line, each
@@ -104,7 +95,7 @@ func (g *gen) names(f *jen.File) {
 	f.Comment("Wire names of the messages.")
 	f.Const().DefsFunc(func(d *jen.Group) {
 		for _, msg := range g.m.Messages {
-			d.Id("Name" + msg.GoName).Op("=").Lit(msg.Wire)
+			d.Id(msg.API.Const).Op("=").Lit(msg.Wire)
 		}
 	})
 }
@@ -185,49 +176,38 @@ func (g *gen) codecOf(t *spec.Type) jen.Code {
 		return jen.Qual(rt, "Bytes")
 	case spec.Any:
 		return jen.Qual(rt, "Any")
-	case spec.Ref:
-		return jen.Id("codec" + t.Named.Name)
-	case spec.List:
-		return g.composite("List", t.Elem)
-	default:
-		return g.composite("Map", t.Elem)
+	default: // a list, a map or a named type
+		return jen.Id(t.GoCodec)
 	}
 }
 
-// composite returns the variable holding runtime.<fn>(<elem codec>).
-func (g *gen) composite(fn string, elem *spec.Type) jen.Code {
-	name := "codec" + fn + elem.Key()
-	if !g.composites[name] {
-		inner := g.codecOf(elem)
-		g.composites[name] = true
-		var typ jen.Code
-		switch fn {
-		case "List":
-			typ = jen.Index().Add(goType(elem))
-		case "Map":
-			typ = jen.Map(jen.String()).Add(goType(elem))
-		default:
-			typ = jen.Op("*").Add(goType(elem))
-		}
-		g.order = append(g.order, compositeCodec{name: name, typ: typ, expr: jen.Qual(rt, fn).Call(inner)})
-	}
-	return jen.Id(name)
-}
-
+// compositeInit declares the list, map and optional codecs and builds them
+// in init(), elements first: a recursive type's codec cannot be a plain
+// initialised variable.
 func (g *gen) compositeInit(f *jen.File) {
-	if len(g.order) == 0 {
+	if len(g.m.Composites) == 0 {
 		return
 	}
 	f.Line()
 	f.Var().DefsFunc(func(d *jen.Group) {
-		for _, c := range g.order {
-			d.Id(c.name).Qual(rt, "Codec").Types(c.typ)
+		for _, c := range g.m.Composites {
+			var typ jen.Code
+			switch c.Kind {
+			case spec.CompositeList:
+				typ = jen.Index().Add(goType(c.Elem))
+			case spec.CompositeMap:
+				typ = jen.Map(jen.String()).Add(goType(c.Elem))
+			default:
+				typ = jen.Op("*").Add(goType(c.Elem))
+			}
+			d.Id(c.GoName).Qual(rt, "Codec").Types(typ)
 		}
 	})
 	f.Line()
 	f.Func().Id("init").Params().BlockFunc(func(b *jen.Group) {
-		for _, c := range g.order {
-			b.Id(c.name).Op("=").Add(c.expr)
+		for _, c := range g.m.Composites {
+			fn := [...]string{spec.CompositeList: "List", spec.CompositeMap: "Map", spec.CompositeOptional: "Optional"}[c.Kind]
+			b.Id(c.GoName).Op("=").Qual(rt, fn).Call(g.codecOf(c.Elem))
 		}
 	})
 }
@@ -247,25 +227,25 @@ func jsonKey(key string, comma bool) string {
 }
 
 func (g *gen) codec(f *jen.File, n *spec.Named) {
-	name := "codec" + n.Name
 	f.Line()
 	if n.IsEnum() {
-		f.Var().Id(name).Op("=").Qual(rt, "Enum").CallFunc(func(c *jen.Group) {
+		f.Var().Id(n.GoCodec).Op("=").Qual(rt, "Enum").CallFunc(func(c *jen.Group) {
 			for _, e := range n.Enum {
 				c.Id(e.GoName)
 			}
 		})
 		return
 	}
-	f.Var().Id(name).Op("=").Qual(rt, "Codec").Types(jen.Id(n.Name)).Values(jen.Dict{
-		jen.Id("Encode"): jen.Id("encode" + n.Name),
-		jen.Id("Decode"): jen.Id("decode" + n.Name),
+	f.Var().Id(n.GoCodec).Op("=").Qual(rt, "Codec").Types(jen.Id(n.Name)).Values(jen.Dict{
+		jen.Id("Encode"): jen.Id(n.GoEncode),
+		jen.Id("Decode"): jen.Id(n.GoDecode),
 	})
 
 	// Encoding: keys are precomputed JSON text; a comma is static once a
-	// required field has certainly been written, dynamic before that.
+	// required field has certainly been written, dynamic before that. A
+	// field whose value does not encode stops the encoding with its path.
 	f.Line()
-	f.Func().Id("encode"+n.Name).Params(jen.Id("w").Op("*").Qual(jxPath, "Writer"), jen.Id("v").Id(n.Name)).BlockFunc(func(b *jen.Group) {
+	f.Func().Id(n.GoEncode).Params(jen.Id("w").Op("*").Qual(jxPath, "Writer"), jen.Id("v").Id(n.Name)).Error().BlockFunc(func(b *jen.Group) {
 		b.Id("w").Dot("ObjStart").Call()
 		certain := false
 		dynamic := false
@@ -286,8 +266,13 @@ func (g *gen) codec(f *jen.File, n *spec.Named) {
 			default:
 				key = []jen.Code{jen.Id("w").Dot("RawStr").Call(jen.Lit(jsonKey(fl.Wire, false)))}
 			}
+			value := func(v jen.Code) jen.Code {
+				return jen.If(jen.Err().Op(":=").Add(g.encodeValue(fl.Type, v)), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Qual(rt, "EncodeErrorAt").Call(jen.Lit(fl.Wire), jen.Err())),
+				)
+			}
 			if fl.Optional {
-				body := append(key, g.encodeValue(fl.Type, jen.Op("*").Id("v").Dot(fl.GoName)))
+				body := append(key, value(jen.Op("*").Id("v").Dot(fl.GoName)))
 				if dynamic && !certain && i+1 < len(n.Fields) {
 					body = append(body, jen.Id("more").Op("=").True())
 				}
@@ -297,67 +282,64 @@ func (g *gen) codec(f *jen.File, n *spec.Named) {
 			for _, k := range key {
 				b.Add(k)
 			}
-			b.Add(g.encodeValue(fl.Type, jen.Id("v").Dot(fl.GoName)))
+			b.Add(value(jen.Id("v").Dot(fl.GoName)))
 			certain = true
 		}
 		b.Id("w").Dot("ObjEnd").Call()
+		b.Return(jen.Nil())
 	})
 
-	// Decoding: unknown keys are skipped, required ones are checked after
-	// the object is read so that the error names the missing key.
+	// Decoding: the field list is declared once; the runtime finds each
+	// key's index in it, skips unknown and repeated keys, and reports a
+	// missing required field.
+	fields := n.GoFields
 	f.Line()
-	f.Func().Id("decode"+n.Name).Params(jen.Id("d").Op("*").Qual(jxPath, "Decoder")).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.Var().Id("v").Id(n.Name)
-		var required []*spec.Field
+	f.Commentf("%s lists the keys of %s, in the order of its fields.", fields, n.Name)
+	f.Var().Id(fields).Op("=").Qual(rt, "NewFields").CustomFunc(jen.Options{Open: "(", Close: ")", Separator: ",", Multi: true}, func(c *jen.Group) {
 		for _, fl := range n.Fields {
+			kv := []jen.Code{jen.Id("Name").Op(":").Lit(fl.Wire)}
 			if !fl.Optional {
-				required = append(required, fl)
-				b.Var().Id("has" + fl.GoName).Bool()
+				kv = append(kv, jen.Id("Required").Op(":").True())
 			}
+			c.Qual(rt, "Field").Values(kv...)
 		}
-		b.Err().Op(":=").Qual(rt, "DecodeObject").Call(jen.Id("d"), jen.Func().Params(jen.Id("d").Op("*").Qual(jxPath, "Decoder"), jen.Id("key").String()).Error().BlockFunc(func(fb *jen.Group) {
-			if len(n.Fields) == 0 {
-				fb.Return(jen.Id("d").Dot("Skip").Call())
-				return
-			}
-			fb.Var().Err().Error()
-			fb.Switch(jen.Id("key")).BlockFunc(func(sw *jen.Group) {
-				for _, fl := range n.Fields {
+	})
+	f.Line()
+	f.Func().Id(n.GoDecode).Params(jen.Id("d").Op("*").Qual(rt, "Decoder")).Params(jen.Id(n.Name), jen.Error()).BlockFunc(func(b *jen.Group) {
+		if len(n.Fields) == 0 {
+			b.Return(jen.Id(n.Name).Values(), jen.Id("d").Dot("Object").Call(jen.Id(fields), jen.Nil()))
+			return
+		}
+		b.Var().Id("v").Id(n.Name)
+		b.Err().Op(":=").Id("d").Dot("Object").Call(jen.Id(fields), jen.Func().Params(jen.Id("d").Op("*").Qual(rt, "Decoder"), jen.Id("i").Int()).Params(jen.Err().Error()).Block(
+			jen.Switch(jen.Id("i")).BlockFunc(func(sw *jen.Group) {
+				for i, fl := range n.Fields {
 					var dec jen.Code
 					if fl.Optional {
-						dec = jen.Add(g.composite("Optional", fl.Type)).Dot("Decode").Call(jen.Id("d"))
+						dec = jen.Id(fl.GoOptionalCodec).Dot("Decode").Call(jen.Id("d"))
 					} else {
 						dec = g.decodeValue(fl.Type)
 					}
-					stmts := []jen.Code{jen.List(jen.Id("v").Dot(fl.GoName), jen.Err()).Op("=").Add(dec)}
-					if !fl.Optional {
-						stmts = append(stmts, jen.Id("has"+fl.GoName).Op("=").True())
-					}
-					sw.Case(jen.Lit(fl.Wire)).Block(stmts...)
+					sw.Case(jen.Lit(i)).Block(jen.List(jen.Id("v").Dot(fl.GoName), jen.Err()).Op("=").Add(dec))
 				}
-				sw.Default().Block(jen.Return(jen.Id("d").Dot("Skip").Call()))
-			})
-			fb.Return(jen.Err())
-		}))
-		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id("v"), jen.Err()))
-		for _, fl := range required {
-			b.If(jen.Op("!").Id("has" + fl.GoName)).Block(jen.Return(jen.Id("v"), jen.Qual(rt, "MissingField").Call(jen.Lit(fl.Wire))))
-		}
-		b.Return(jen.Id("v"), jen.Nil())
+			}),
+			jen.Return(jen.Err()),
+		))
+		b.Return(jen.Id("v"), jen.Err())
 	})
 }
 
 // encodeValue writes v of type t; objects call their encoder directly.
 func (g *gen) encodeValue(t *spec.Type, v jen.Code) jen.Code {
 	if t.Kind == spec.Ref && !t.Named.IsEnum() {
-		return jen.Id("encode"+t.Named.Name).Call(jen.Id("w"), v)
+		return jen.Id(t.Named.GoEncode).Call(jen.Id("w"), v)
 	}
 	return jen.Add(g.codecOf(t)).Dot("Encode").Call(jen.Id("w"), v)
 }
 
 func (g *gen) decodeValue(t *spec.Type) jen.Code {
 	if t.Kind == spec.Ref && !t.Named.IsEnum() {
-		return jen.Id("decode" + t.Named.Name).Call(jen.Id("d"))
+		return jen.Id(t.Named.GoDecode).Call(jen.Id("d"))
 	}
 	return jen.Add(g.codecOf(t)).Dot("Decode").Call(jen.Id("d"))
 }

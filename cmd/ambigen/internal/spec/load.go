@@ -112,6 +112,7 @@ func (l *loader) load(src []byte) *Model {
 		})
 	}
 	l.checkCycles(m)
+	nameGo(m)
 	checkNames(m, &l.d)
 	return m
 }

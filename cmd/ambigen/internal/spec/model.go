@@ -4,11 +4,6 @@
 // what this package computed, so that all naming decisions live in one place.
 package spec
 
-import (
-	"fmt"
-	"strings"
-)
-
 // Pos is a 1-based line and column in the schema file.
 type Pos struct{ Line, Col int }
 
@@ -44,25 +39,9 @@ type Type struct {
 	Kind  Kind
 	Elem  *Type  // element of List and Map
 	Named *Named // target of Ref
-}
-
-// Key is a stable identifier of the type expression, usable in generated
-// identifiers: "String", "ListChatMessage", "MapListInt".
-func (t *Type) Key() string {
-	switch t.Kind {
-	case List:
-		return "List" + t.Elem.Key()
-	case Map:
-		return "Map" + t.Elem.Key()
-	case Ref:
-		return t.Named.Name
-	}
-	for _, b := range builtinKinds {
-		if b.kind == t.Kind {
-			return strings.ToUpper(b.name[:1]) + b.name[1:]
-		}
-	}
-	panic(fmt.Sprintf("spec: unknown kind %d", t.Kind))
+	// GoCodec is the Go variable holding the codec of a list, map or named
+	// type; empty for a builtin, whose codec the runtime exports.
+	GoCodec string
 }
 
 // String is the schema spelling of the type, for diagnostics.
@@ -93,6 +72,10 @@ type Named struct {
 	Origin string // for inline types: `the payload of message "update"`, `the reply of call "add"`
 	Fields []*Field
 	Enum   []*EnumValue // non-nil for enums
+
+	// The Go identifiers of the type's codec variable and, for objects,
+	// of its encode and decode functions and its field list.
+	GoCodec, GoEncode, GoDecode, GoFields string
 }
 
 // IsEnum reports whether n is an enumeration of strings.
@@ -107,6 +90,9 @@ type Field struct {
 	Optional bool
 	Pos      Pos
 	TypePos  Pos // of the type expression (the value, or the `type:` value)
+	// GoOptionalCodec is the Go variable holding the codec that reads an
+	// optional field (null as absent); empty for required fields.
+	GoOptionalCodec string
 }
 
 // EnumValue is one value of an enum.
@@ -139,6 +125,19 @@ type Message struct {
 	// Positions of the values of `from:`, `payload:` and `reply:`, for
 	// tools that point at them (ambigen breaking).
 	FromPos, PayloadPos, ReplyPos Pos
+	// API names what the Go output declares for the message.
+	API MessageAPI
+}
+
+// MessageAPI holds the Go identifiers generated for one message: the
+// constant of its wire name and the methods of the typed API. A method the
+// message's direction does not have is "".
+type MessageAPI struct {
+	Const string // NameChat
+
+	ServerOn, ServerHandle, ServerBroadcast, ServerBroadcastFunc string // methods of Server
+	ConnSend, ConnCall                                           string // methods of Conn
+	ClientOn, ClientHandle, ClientSend, ClientCall               string // methods of Client
 }
 
 // IsCall reports whether the message expects a reply.
@@ -161,4 +160,26 @@ type Model struct {
 	// Fingerprint identifies the wire contract of the schema; see
 	// [Fingerprint] for what it covers.
 	Fingerprint string
+	// Composites are the list, map and optional codecs the Go output
+	// declares, each once however often it is used, elements before the
+	// codecs built on them.
+	Composites []*Composite
+}
+
+// CompositeKind says what a composite codec wraps its element in.
+type CompositeKind int
+
+// The composite codecs, named after the runtime functions that build them.
+const (
+	CompositeList CompositeKind = iota
+	CompositeMap
+	CompositeOptional
+)
+
+// Composite is one list, map or optional codec of the Go output.
+type Composite struct {
+	GoName string
+	Kind   CompositeKind
+	Elem   *Type
+	Pos    Pos // of its first use
 }

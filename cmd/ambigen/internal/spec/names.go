@@ -14,6 +14,9 @@ var reservedTop = []string{
 	"Date", "Error", "Map", "Set", "JSON", "Math", "RegExp", "Symbol",
 }
 
+// Unexported package-level identifiers the Go output always declares.
+var reservedGo = []string{"connOf", "mustRegister"}
+
 // Methods the runtime types embedded in or wrapped by the generated types
 // already have; a generated method of the same name would hide them.
 var (
@@ -43,9 +46,10 @@ func newScope(what string, d *diags, reserved []string, by string) *scope {
 	return s
 }
 
-func (s *scope) declare(name, desc string, p Pos) {
+// declare records name for desc and reports whether it was free.
+func (s *scope) declare(name, desc string, p Pos) bool {
 	if name == "" {
-		return
+		return false
 	}
 	if prev, dup := s.names[name]; dup {
 		if prev.pos.Line == 0 {
@@ -53,15 +57,121 @@ func (s *scope) declare(name, desc string, p Pos) {
 		} else {
 			s.d.add(p, "%s: %s%s is also generated for %s (line %d)", desc, s.what, name, prev.desc, prev.pos.Line)
 		}
-		return
+		return false
 	}
 	s.names[name] = owner{desc: desc, pos: p}
+	return true
+}
+
+// nameGo decides every identifier the Go output declares, once, into the
+// model; emitters print these and derive none of their own.
+//
+// Exported identifiers come from the schema's names, which start upper
+// case: types, enum constants, Name<Message> constants and the methods of
+// the typed API. Helpers are unexported and cannot meet them. Those of a
+// named type T are codecT, encodeT, decodeT and fieldsT: a fixed lower-case
+// word, then T's upper-case initial. Those of lists, maps and optional
+// fields spell their type with underscores after "codec_", in lower-case
+// words that no type name can start with: codec_list_string,
+// codec_map_list_Tree, codec_optional_Mood. Reading such a name back gives
+// one type expression only (the container words are prefixes, the element
+// comes last), so two different helpers never share a name, whatever the
+// schema calls its types (a type ListString has codecListString, a
+// list<string> codec_list_string).
+func nameGo(m *Model) {
+	for _, n := range m.Types {
+		n.GoCodec = "codec" + n.Name
+		if !n.IsEnum() {
+			n.GoEncode, n.GoDecode, n.GoFields = "encode"+n.Name, "decode"+n.Name, "fields"+n.Name
+		}
+	}
+	seen := map[string]bool{}
+	composite := func(kind CompositeKind, elem *Type, name string, p Pos) {
+		if !seen[name] {
+			seen[name] = true
+			m.Composites = append(m.Composites, &Composite{GoName: name, Kind: kind, Elem: elem, Pos: p})
+		}
+	}
+	var visit func(t *Type, p Pos)
+	visit = func(t *Type, p Pos) {
+		if t == nil {
+			return
+		}
+		switch t.Kind {
+		case List, Map:
+			visit(t.Elem, p)
+			t.GoCodec = "codec_" + goKey(t)
+			kind := CompositeList
+			if t.Kind == Map {
+				kind = CompositeMap
+			}
+			composite(kind, t.Elem, t.GoCodec, p)
+		case Ref:
+			t.GoCodec = t.Named.GoCodec
+		}
+	}
+	for _, n := range m.Types {
+		for _, f := range n.Fields {
+			visit(f.Type, f.Pos)
+			if f.Optional && f.Type != nil {
+				f.GoOptionalCodec = "codec_optional_" + goKey(f.Type)
+				composite(CompositeOptional, f.Type, f.GoOptionalCodec, f.Pos)
+			}
+		}
+	}
+	for _, msg := range m.Messages {
+		visit(msg.Payload, msg.Pos)
+		visit(msg.Reply, msg.Pos)
+		if msg.GoName == "" {
+			continue
+		}
+		g := msg.GoName
+		a := MessageAPI{Const: "Name" + g}
+		switch {
+		case msg.IsCall() && msg.From == FromClient:
+			a.ServerHandle, a.ClientCall = "Handle"+g, g
+		case msg.IsCall() && msg.From == FromServer:
+			a.ConnCall, a.ClientHandle = g, "Handle"+g
+		default:
+			if msg.ClientSends() {
+				a.ServerOn, a.ClientSend = "On"+g, "Send"+g
+			}
+			if msg.ServerSends() {
+				a.ServerBroadcast, a.ServerBroadcastFunc = "Broadcast"+g, "Broadcast"+g+"Func"
+				a.ConnSend, a.ClientOn = "Send"+g, "On"+g
+			}
+		}
+		msg.API = a
+	}
+}
+
+// goKey spells a type expression for a helper name (see nameGo).
+func goKey(t *Type) string {
+	switch t.Kind {
+	case List:
+		return "list_" + goKey(t.Elem)
+	case Map:
+		return "map_" + goKey(t.Elem)
+	case Ref:
+		return t.Named.Name
+	}
+	for _, b := range builtinKinds {
+		if b.kind == t.Kind {
+			return b.name
+		}
+	}
+	panic(fmt.Sprintf("spec: unknown kind %d", t.Kind))
 }
 
 // checkNames reports every pair of schema items that would generate the same
-// Go or TypeScript identifier, and every use of a reserved one.
+// Go or TypeScript identifier, and every use of a reserved one. It checks
+// every identifier nameGo decided, helpers included: the scheme makes those
+// distinct, and this is where a mistake in it would show.
 func checkNames(m *Model, d *diags) {
 	pkg := newScope("the identifier ", d, reservedTop, "the generated API")
+	for _, r := range reservedGo {
+		pkg.names[r] = owner{desc: "the generated API"}
+	}
 	server := newScope("the method Server.", d, reservedServer, "the generated API")
 	conn := newScope("the method Conn.", d, reservedConn, "runtime.Conn")
 	client := newScope("the method Client.", d, reservedClient, "the generated API")
@@ -70,10 +180,19 @@ func checkNames(m *Model, d *diags) {
 		if n.Inline {
 			desc = fmt.Sprintf("the inline type %s", n.Name)
 		}
-		pkg.declare(n.Name, desc, n.Pos)
+		if pkg.declare(n.Name, desc, n.Pos) {
+			// A type whose name is taken has its error already; its
+			// helpers would only repeat it.
+			for _, h := range []string{n.GoCodec, n.GoEncode, n.GoDecode, n.GoFields} {
+				pkg.declare(h, desc, n.Pos)
+			}
+		}
 		for _, e := range n.Enum {
 			pkg.declare(e.GoName, fmt.Sprintf("enum value %q of type %s", e.Value, n.Name), n.Pos)
 		}
+	}
+	for _, c := range m.Composites {
+		pkg.declare(c.GoName, "the codec of "+compositeSpelling(c), c.Pos)
 	}
 	for _, msg := range m.Messages {
 		if isReservedWire(msg.Wire) {
@@ -83,26 +202,26 @@ func checkNames(m *Model, d *diags) {
 			continue
 		}
 		desc := fmt.Sprintf("message %q", msg.Wire)
-		g := msg.GoName
-		pkg.declare("Name"+g, desc, msg.Pos)
-		switch {
-		case msg.IsCall() && msg.From == FromClient:
-			server.declare("Handle"+g, desc, msg.Pos)
-			client.declare(g, desc, msg.Pos)
-		case msg.IsCall() && msg.From == FromServer:
-			conn.declare(g, desc, msg.Pos)
-			client.declare("Handle"+g, desc, msg.Pos)
-		default:
-			if msg.ClientSends() {
-				server.declare("On"+g, desc, msg.Pos)
-				client.declare("Send"+g, desc, msg.Pos)
-			}
-			if msg.ServerSends() {
-				server.declare("Broadcast"+g, desc, msg.Pos)
-				server.declare("Broadcast"+g+"Func", desc, msg.Pos)
-				conn.declare("Send"+g, desc, msg.Pos)
-				client.declare("On"+g, desc, msg.Pos)
-			}
+		a := msg.API
+		pkg.declare(a.Const, desc, msg.Pos)
+		for _, name := range []string{a.ServerHandle, a.ServerOn, a.ServerBroadcast, a.ServerBroadcastFunc} {
+			server.declare(name, desc, msg.Pos)
+		}
+		for _, name := range []string{a.ConnCall, a.ConnSend} {
+			conn.declare(name, desc, msg.Pos)
+		}
+		for _, name := range []string{a.ClientCall, a.ClientHandle, a.ClientSend, a.ClientOn} {
+			client.declare(name, desc, msg.Pos)
 		}
 	}
+}
+
+func compositeSpelling(c *Composite) string {
+	switch c.Kind {
+	case CompositeList:
+		return "list<" + c.Elem.String() + ">"
+	case CompositeMap:
+		return "map<" + c.Elem.String() + ">"
+	}
+	return "optional " + c.Elem.String()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,9 +59,16 @@ types:
 	if add.GoName != "Add" || !add.IsCall() || add.Payload.Named.Name != "AddRequest" || add.Reply.Kind != Int || add.Doc != "Adds." {
 		t.Errorf("add resolved as %+v", add)
 	}
+	if want := (MessageAPI{Const: "NameAdd", ServerHandle: "HandleAdd", ClientCall: "Add"}); add.API != want {
+		t.Errorf("add's API: %+v, want %+v", add.API, want)
+	}
 	post := m.Messages[1]
-	if post.Payload.String() != "list<Msg>" || post.Payload.Key() != "ListMsg" || !post.ClientSends() || !post.ServerSends() {
+	if post.Payload.String() != "list<Msg>" || post.Payload.GoCodec != "codec_list_Msg" || !post.ClientSends() || !post.ServerSends() {
 		t.Errorf("post resolved as %+v", post)
+	}
+	if want := (MessageAPI{Const: "NamePost", ServerOn: "OnPost", ServerBroadcast: "BroadcastPost", ServerBroadcastFunc: "BroadcastPostFunc",
+		ConnSend: "SendPost", ClientOn: "OnPost", ClientSend: "SendPost"}); post.API != want {
+		t.Errorf("post's API: %+v, want %+v", post.API, want)
 	}
 	if len(m.Types) != 2 || m.Types[0].Name != "Msg" || m.Types[1].Name != "AddRequest" || !m.Types[1].Inline {
 		t.Errorf("types: %+v", m.Types)
@@ -68,6 +76,69 @@ types:
 	when := m.Types[0].Fields[1]
 	if !when.Optional || when.Type.Kind != Timestamp || when.Doc != "Sent." || when.Pos != (Pos{5, 32}) {
 		t.Errorf("field when: %+v", when)
+	}
+}
+
+// The model names every Go helper; two different ones never share a name,
+// whatever the schema calls its types.
+func TestGoHelperNamesAreDistinct(t *testing.T) {
+	var leaves []*Type
+	for _, b := range builtinKinds {
+		leaves = append(leaves, &Type{Kind: b.kind})
+	}
+	for _, name := range []string{"ListString", "List", "Map", "MapInt", "Listlist", "OptionalString", "Codec", "String2"} {
+		n := &Named{Name: name}
+		leaves = append(leaves, &Type{Kind: Ref, Named: n})
+	}
+	types := leaves
+	for range 3 {
+		var next []*Type
+		for _, e := range types {
+			next = append(next, &Type{Kind: List, Elem: e}, &Type{Kind: Map, Elem: e})
+		}
+		types = slices.Concat(leaves, next)
+	}
+	names := map[string]string{}
+	add := func(name, what string) {
+		if prev, dup := names[name]; dup && prev != what {
+			t.Errorf("%s is the helper of both %s and %s", name, prev, what)
+		}
+		names[name] = what
+	}
+	for _, ty := range types {
+		switch ty.Kind {
+		case List, Map:
+			add("codec_"+goKey(ty), ty.String())
+		case Ref:
+			for _, prefix := range []string{"codec", "encode", "decode", "fields"} {
+				add(prefix+ty.Named.Name, prefix+" of "+ty.String())
+			}
+		}
+		add("codec_optional_"+goKey(ty), "optional "+ty.String())
+	}
+	if len(names) < 400 {
+		t.Fatalf("only %d names checked", len(names))
+	}
+
+	src, err := os.ReadFile(filepath.Join("..", "..", "testdata", "cases", "names", "schema.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load("names.yaml", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, n := range m.Types {
+		got[n.GoCodec] = true
+	}
+	for _, c := range m.Composites {
+		got[c.GoName] = true
+	}
+	for _, want := range []string{"codecListString", "codec_list_string", "codecMapInt", "codec_map_int", "codecOptionalString", "codec_optional_string", "codecListListString", "codec_list_list_string"} {
+		if !got[want] {
+			t.Errorf("no codec %s in %v", want, got)
+		}
 	}
 }
 

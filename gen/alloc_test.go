@@ -1,0 +1,67 @@
+package gen
+
+import (
+	"testing"
+
+	"github.com/ambigen/ambigen/runtime"
+)
+
+// postPayload is the payload of the benchmarks' "post" echo (bench/server.go).
+var postPayload = []byte(`{"user":"ada","text":"hello, world","tags":["a","b"]}`)
+
+// echoPost decodes the post payload into a ChatMessage and encodes it again
+// into buf, as an echo handler does.
+func echoPost(buf []byte) ([]byte, error) {
+	v, err := runtime.DecodePayload(codecChatMessage, postPayload)
+	if err != nil {
+		return nil, err
+	}
+	return runtime.AppendPayload(buf[:0], codecChatMessage, v)
+}
+
+// Decoding the post payload costs two allocations, the string arena that
+// holds "ada", "hello, world", "a" and "b", and the tags slice; encoding it
+// again into a buffer costs none.
+func TestEchoAllocations(t *testing.T) {
+	buf := make([]byte, 0, 256)
+	out, err := echoPost(buf)
+	if err != nil || string(out) != string(postPayload) {
+		t.Fatalf("echo wrote %s, %v; want %s", out, err, postPayload)
+	}
+	decode := steadyAllocs(func() {
+		if _, err := runtime.DecodePayload(codecChatMessage, postPayload); err != nil {
+			t.Fatal(err)
+		}
+	})
+	echo := steadyAllocs(func() {
+		if _, err := echoPost(buf); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if decode > 2 || echo > 2 {
+		t.Errorf("%.1f allocations to decode the post payload and %.1f to echo it; want at most 2 each", decode, echo)
+	}
+}
+
+// steadyAllocs is the number of allocations f makes once the runtime's pools
+// are warm: the least of many single runs. Without -race every run makes
+// that many; under -race sync.Pool drops a quarter of what is put back, at
+// random, so some runs also allocate a pooled object anew.
+func steadyAllocs(f func()) float64 {
+	least := testing.AllocsPerRun(1, f)
+	for range 100 {
+		least = min(least, testing.AllocsPerRun(1, f))
+	}
+	return least
+}
+
+func BenchmarkEchoPost(b *testing.B) {
+	buf := make([]byte, 0, 256)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(postPayload)))
+	for b.Loop() {
+		if _, err := echoPost(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
