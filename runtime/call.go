@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
+
+	"github.com/go-faster/jx"
 )
 
 // callResult is what a pending call receives: the reply payload (a copy,
@@ -116,8 +119,12 @@ func (c *Conn) serveCall(r route, env *envelope) {
 		return err
 	})
 	if err == nil {
-		_ = c.sendWriter(encodeRawEnvelope(r.name, reply, meta{replyTo: id, reply: true}))
-		return
+		if !validReply(reply) {
+			err = errBadReply
+		} else {
+			_ = c.sendWriter(encodeRawEnvelope(r.name, reply, meta{replyTo: id, reply: true}))
+			return
+		}
 	}
 	c.ep.stats.callErrors.Add(1)
 	var ce *CallError
@@ -141,6 +148,15 @@ func (c *Conn) serveCall(r route, env *envelope) {
 		c.sendError(r.name, id, &CallError{Code: CodeInternal, Message: "internal error"})
 		c.reject(KindHandler, r.name, err)
 	}
+}
+
+// errBadReply is a call handler's reply that is not one JSON value in
+// UTF-8: it would break the peer's parser, so it is not sent.
+var errBadReply = errors.New("the handler's reply is not one valid JSON value in UTF-8")
+
+// validReply checks what a CallHandler returned; empty is null.
+func validReply(b []byte) bool {
+	return len(b) == 0 || (utf8.Valid(b) && jx.Valid(b))
 }
 
 // maxWireText bounds what the runtime writes of its own error texts into

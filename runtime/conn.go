@@ -132,15 +132,14 @@ func (c *Conn) Context() context.Context { return c.ctx }
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Send is the untyped ws$send: v is encoded as encoding/json would, without
-// HTML escaping; a json.RawMessage is sent as it is. It never blocks.
+// HTML escaping; a json.RawMessage is sent as it is, once it is found to be
+// one valid JSON value in UTF-8. It never blocks. A value that cannot be
+// encoded is sent to nobody: Send returns its *EncodeError.
 func (c *Conn) Send(name string, v any) error {
 	if c == nil {
 		return errNotConnected
 	}
-	if raw, ok := v.(json.RawMessage); ok {
-		return c.sendWriter(encodeRawEnvelope(name, raw, meta{}))
-	}
-	w, err := encodeEnvelope(name, Any, v, meta{})
+	w, err := encodeUntyped(name, v)
 	if err != nil {
 		return err
 	}
@@ -370,4 +369,12 @@ func (c *Conn) finish(readErr error) {
 	if c.finished != nil {
 		c.finished()
 	}
+}
+
+// encodeUntyped encodes v as Conn.Send and Server.Broadcast do.
+func encodeUntyped(name string, v any) (*jx.Writer, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return encodeEnvelope(name, RawJSON, raw, meta{})
+	}
+	return encodeEnvelope(name, Any, v, meta{})
 }

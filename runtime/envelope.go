@@ -58,7 +58,7 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 		// Validate the value so that "[1," is reported as malformed rather
 		// than as a well-formed non-object.
 		if err := d.Skip(); err != nil {
-			return KindMalformed, syntaxError(err)
+			return KindMalformed, locateSyntaxError(frame)
 		}
 		if err := expectEOF(d); err != nil {
 			return KindMalformed, err
@@ -126,7 +126,7 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 		}
 	})
 	if err != nil {
-		return KindMalformed, syntaxError(err)
+		return KindMalformed, locateSyntaxError(frame)
 	}
 	if err := expectEOF(d); err != nil {
 		return KindMalformed, err
@@ -157,13 +157,6 @@ func expectEOF(d *jx.Decoder) error {
 		return errTrailing
 	}
 	return nil
-}
-
-// syntaxError is jx's description of malformed JSON as a plain error: jx's
-// errors carry stack frames (go-faster/errors) that a log line formatted
-// with %+v would print, and the text of a wrapped error is enough here.
-func syntaxError(err error) error {
-	return errors.New(clip(err.Error(), maxLogValue))
 }
 
 // Envelopes are encoded in pooled writers. Each writer's buffer starts with

@@ -515,3 +515,31 @@ func checkServerStream(b []byte, wantClose, cutOK bool) error {
 	}
 	return nil
 }
+
+// Raw JSON from user code is checked before it reaches the wire: a send of
+// bytes that are not one JSON value in UTF-8 is refused, and a raw call
+// handler's bad reply is answered "internal" instead.
+func TestRawJSONIsChecked(t *testing.T) {
+	conns := make(chan *Conn, 1)
+	ts := startServer(t, Options{OnConnect: func(c *Conn) { conns <- c }}, func(s *Server) {
+		s.HandleCall("raw", func(ctx context.Context, c *Conn, p json.RawMessage) ([]byte, error) {
+			return []byte("{\"a\":"), nil
+		})
+	})
+	ws := dialRaw(t, ts.url)
+	c := <-conns
+	for _, bad := range []string{"{bad", "1 2", "\"\xff\""} {
+		var ee *EncodeError
+		if err := c.Send("x", json.RawMessage(bad)); !errors.As(err, &ee) {
+			t.Errorf("Send(%q) = %v, want an *EncodeError", bad, err)
+		}
+		if n, err := ts.Broadcast("x", json.RawMessage(bad)); n != 0 || err == nil {
+			t.Errorf("Broadcast(%q) = %d, %v", bad, n, err)
+		}
+	}
+	send(t, ws, `{"name":"raw","message":1,"isAmbiorix":true,"id":"9"}`)
+	want := `{"name":"raw","message":null,"isAmbiorix":true,"replyTo":"9","error":{"code":"internal","message":"internal error"}}`
+	if got := readText(t, ws, 5*time.Second); got != want {
+		t.Fatalf("got %s", got)
+	}
+}

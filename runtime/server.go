@@ -3,7 +3,6 @@ package runtime
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
@@ -261,10 +260,7 @@ func (s *Server) Broadcast(name string, v any) (int, error) {
 // BroadcastFunc is Broadcast to the connections for which keep returns
 // true (everyone but the sender, say).
 func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, error) {
-	if raw, ok := v.(json.RawMessage); ok {
-		return s.broadcastFrame(ownFrame(encodeRawEnvelope(name, raw, meta{})), keep), nil
-	}
-	w, err := encodeEnvelope(name, Any, v, meta{})
+	w, err := encodeUntyped(name, v)
 	if err != nil {
 		return 0, err
 	}
