@@ -43,7 +43,8 @@ type outbox struct {
 	closeFrame []byte // set once the close is decided
 	closeTaken bool   // the close frame is in a batch being written
 
-	batch   net.Buffers   // the batch being written; reused by the role holder
+	batch    net.Buffers // the array batches are built in; reused by the role holder
+	inflight net.Buffers // what of the batch is still to be written (the wire consumes it)
 	stopped chan struct{} // closed once nothing more will be written and no one holds the role
 
 	closeSent func()      // runs after the close frame is written
@@ -124,10 +125,12 @@ func (o *outbox) sendNow(f []byte) (bool, error) {
 	}
 	o.role = roleInline
 	o.queued += len(f)
-	b := append(o.batch[:0], f)
-	o.batch = b
+	o.batch = append(o.batch[:0], f)
+	o.inflight = o.batch
 	o.mu.Unlock()
-	switch err := o.w.tryWrite(&b); err {
+	// The wire consumes a field, not a local: a local's address handed to
+	// an interface method would cost an allocation per send.
+	switch err := o.w.tryWrite(&o.inflight); err {
 	case nil:
 		// The common case, done under one lock: nothing else is due, so
 		// the role is given back at once.
@@ -144,14 +147,15 @@ func (o *outbox) sendNow(f []byte) (bool, error) {
 		// The caller's buffer is reused as soon as this returns: the rest
 		// of the frame becomes the outbox's own.
 		rest := make([]byte, 0, len(f))
-		for _, p := range b {
+		for _, p := range o.inflight {
 			rest = append(rest, p...)
 		}
-		b = append(b[:0], rest)
+		o.batch = append(o.batch[:0], rest)
+		o.inflight = o.batch
 		o.mu.Lock()
 		o.role = roleRunning
 		o.mu.Unlock()
-		go o.run(b, len(f), false)
+		go o.run(len(f), false)
 	default:
 		o.fail(err)
 	}
@@ -237,14 +241,14 @@ func (o *outbox) kickLocked() {
 		return
 	}
 	if !o.nb {
-		b, n, last := o.takeLocked()
-		if len(b) == 0 {
+		n, last, ok := o.takeLocked()
+		if !ok {
 			o.mu.Unlock()
 			return
 		}
 		o.role = roleRunning
 		o.mu.Unlock()
-		go o.run(b, n, last)
+		go o.run(n, last)
 		return
 	}
 	o.role = roleInline
@@ -258,8 +262,8 @@ func (o *outbox) kickLocked() {
 func (o *outbox) flush(round int) {
 	for ; ; round++ {
 		o.mu.Lock()
-		b, n, last := o.takeLocked()
-		if len(b) == 0 {
+		n, last, ok := o.takeLocked()
+		if !ok {
 			o.releaseLocked()
 			o.mu.Unlock()
 			return
@@ -267,18 +271,18 @@ func (o *outbox) flush(round int) {
 		if round >= maxInlineRounds {
 			o.role = roleRunning
 			o.mu.Unlock()
-			go o.run(b, n, last)
+			go o.run(n, last)
 			return
 		}
 		o.mu.Unlock()
-		switch err := o.w.tryWrite(&b); err {
+		switch err := o.w.tryWrite(&o.inflight); err {
 		case nil:
 			o.written(n, last)
 		case errWouldBlock:
 			o.mu.Lock()
 			o.role = roleRunning
 			o.mu.Unlock()
-			go o.run(b, n, last)
+			go o.run(n, last)
 			return
 		default:
 			o.fail(err)
@@ -287,19 +291,21 @@ func (o *outbox) flush(round int) {
 	}
 }
 
-// run is the writer goroutine: it writes b (n bytes of data frames, the
-// close frame last when last is set), waiting on the socket, then whatever
-// was queued meanwhile, until nothing is left.
-func (o *outbox) run(b net.Buffers, n int, last bool) {
+// run is the writer goroutine: it writes what is left of the batch in
+// flight (n bytes of data frames, the close frame last when last is set),
+// waiting on the socket, then whatever was queued meanwhile, until nothing
+// is left.
+func (o *outbox) run(n int, last bool) {
 	for {
-		if err := o.w.write(&b); err != nil {
+		if err := o.w.write(&o.inflight); err != nil {
 			o.fail(err)
 			return
 		}
 		o.written(n, last)
 		o.mu.Lock()
-		b, n, last = o.takeLocked()
-		if len(b) == 0 {
+		var ok bool
+		n, last, ok = o.takeLocked()
+		if !ok {
 			o.releaseLocked()
 			o.mu.Unlock()
 			return
@@ -308,14 +314,15 @@ func (o *outbox) run(b net.Buffers, n int, last bool) {
 	}
 }
 
-// takeLocked collects what is due, in the order it goes on the wire:
-// the pong, the ping, the data frames, the close frame. n is the bytes of
-// data frames in it; last says it ends with the close frame.
-func (o *outbox) takeLocked() (b net.Buffers, n int, last bool) {
+// takeLocked collects what is due into the batch in flight, in the order
+// it goes on the wire: the pong, the ping, the data frames, the close
+// frame. n is the bytes of data frames in it; last says it ends with the
+// close frame; ok is false when nothing is due.
+func (o *outbox) takeLocked() (n int, last, ok bool) {
 	if o.phase >= phaseClosed {
-		return nil, 0, false
+		return 0, false, false
 	}
-	b = o.batch[:0]
+	b := o.batch[:0]
 	if o.pongDue {
 		b = append(b, controlFrame(websocket.PongMessage, o.pong))
 		o.pongDue = false
@@ -336,8 +343,8 @@ func (o *outbox) takeLocked() (b net.Buffers, n int, last bool) {
 		o.closeTaken = true
 		last = true
 	}
-	o.batch = b
-	return b, n, last
+	o.batch, o.inflight = b, b
+	return n, last, len(b) > 0
 }
 
 // written notes that a batch went out whole.
@@ -358,7 +365,8 @@ func (o *outbox) written(n int, last bool) {
 // outbox reports that it stopped.
 func (o *outbox) releaseLocked() {
 	o.role = roleIdle
-	clear(o.batch)
+	clear(o.batch[:cap(o.batch)])
+	o.inflight = nil
 	if cap(o.batch) > keepQueueCap {
 		o.batch = nil
 	}
