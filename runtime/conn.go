@@ -48,6 +48,9 @@ type Conn struct {
 
 	view atomic.Value // the typed view of generated code; see View
 
+	version atomic.Pointer[Version] // nil until the handshake settles one; see skew.go
+	counted versionKey              // the row of Server.Versions c is counted in; under the server's lock
+
 	pingTimer *time.Timer // re-armed after each ping; nil without pings
 	lingering *time.Timer // after our close frame: gives up on the peer's answer
 	finished  func()      // runs last, once the connection is down
