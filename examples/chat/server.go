@@ -27,7 +27,9 @@ const greetingReply = "Hello from the server!"
 
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
-func newChat(logger *slog.Logger) (*runtime.Server, *presence) {
+// compatible lists the fingerprints of earlier schemas whose tabs the server still serves; a tab
+// of any other schema is told to reload.
+func newChat(logger *slog.Logger, compatible []string) (*runtime.Server, *presence) {
 	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
 	// configure; api is set before the server can accept anyone.
 	var api *gen.Server
@@ -36,11 +38,13 @@ func newChat(logger *slog.Logger) (*runtime.Server, *presence) {
 	}}
 
 	rt := runtime.NewServer(runtime.Options{
-		Fallback:     pages(),
-		Logger:       logger,
-		OnConnect:    func(*runtime.Conn) { count.changed() },
-		OnDisconnect: func(*runtime.Conn, error) { count.changed() },
+		Fallback:               pages(),
+		Logger:                 logger,
+		OnConnect:              func(*runtime.Conn) { count.changed() },
+		OnDisconnect:           func(*runtime.Conn, error) { count.changed() },
+		CompatibleFingerprints: compatible,
 	})
+	// Serve also declares gen.Fingerprint, the schema's own, to rt.
 	api = gen.Serve(rt)
 
 	// As in the documentation: every chat line goes to every client, the sender included.
@@ -154,9 +158,9 @@ type server struct {
 	done     chan error // receives http.Serve's result once
 }
 
-// serve starts the chat on ln and returns at once.
-func serve(ln net.Listener, logger *slog.Logger) *server {
-	rt, count := newChat(logger)
+// serve starts the chat on ln and returns at once; see newChat for compatible.
+func serve(ln net.Listener, logger *slog.Logger, compatible []string) *server {
+	rt, count := newChat(logger, compatible)
 	s := &server{
 		rt:       rt,
 		presence: count,
