@@ -43,12 +43,9 @@ export const unknownVersion: Version = Object.freeze({ status: "unknown", finger
  * keeping the rest of url as written (a relative URL included).
  */
 export function withFingerprint(url: string, fingerprint: string): string {
-  const hash = url.indexOf("#");
-  const base = hash < 0 ? url : url.slice(0, hash);
-  const fragment = hash < 0 ? "" : url.slice(hash);
-  const q = base.indexOf("?");
-  const path = q < 0 ? base : base.slice(0, q);
-  const kept = (q < 0 ? "" : base.slice(q + 1)).split("&").filter((kv) => kv !== "" && kv.split("=", 1)[0] !== handshakeQuery);
+  // Path, query and fragment; the pattern matches any string.
+  const [, path, query = "", fragment = ""] = /^([^?#]*)(?:\?([^#]*))?(.*)$/.exec(url)!;
+  const kept = query.split("&").filter((kv) => kv !== "" && kv.split("=", 1)[0] !== handshakeQuery);
   kept.push(`${handshakeQuery}=${encodeURIComponent(fingerprint)}`);
   return `${path}?${kept.join("&")}${fragment}`;
 }
@@ -63,5 +60,5 @@ export function readVerdict(message: unknown): Version | undefined {
   const m = message as { status?: unknown; fingerprint?: unknown };
   if (m.status !== "compatible" && m.status !== "reload") return undefined;
   const fingerprint = typeof m.fingerprint === "string" && /^[0-9a-f]{32}$/.test(m.fingerprint) ? m.fingerprint : "";
-  return Object.freeze({ status: m.status, fingerprint });
+  return { status: m.status, fingerprint };
 }
