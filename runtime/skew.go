@@ -71,10 +71,11 @@ type Version struct {
 var unknownVersion = &Version{Status: VersionUnknown}
 
 // Version reports the version handshake of c. It is safe from any
-// goroutine. On a server it is settled before OnConnect runs; on a client
-// it is VersionUnknown until the verdict arrives, which the server sends
-// before anything else, so a handler never runs before it is settled.
-// A nil *Conn has an unknown version.
+// goroutine. On a server it is settled before OnConnect runs. On a client
+// it is VersionUnknown until the verdict arrives; a server of this runtime
+// sends it before anything else, so no handler of that connection runs
+// before it is settled, and an R server sends none. A nil *Conn has an
+// unknown version.
 func (c *Conn) Version() Version {
 	if c == nil {
 		return *unknownVersion
@@ -259,11 +260,11 @@ func (vc *versionCounts) remove(c *Conn) {
 // VersionCount is one row of Server.Versions.
 type VersionCount struct {
 	// Fingerprint is what the clients announced. It is empty for clients
-	// that announced none (Status VersionUnknown: the stock ambiorix.js,
-	// an R peer, a client from before the handshake) and for those whose
-	// fingerprint is not counted one by one (Status VersionReload): a
-	// malformed one, or one that arrived while 32 other fingerprints the
-	// server does not serve were already counted.
+	// that announced none (the stock ambiorix.js, an R peer, a client from
+	// before the handshake) and for those whose fingerprint is not counted
+	// one by one: a malformed one, or one that arrived while 32 others the
+	// server does not serve were already counted. Status tells them apart:
+	// it is VersionReload for the latter on a server that judges.
 	Fingerprint string
 	Status      VersionStatus
 	Conns       int
