@@ -25,7 +25,8 @@ type goPeer struct {
 	chat     chan string
 	update   chan gen.Update
 	post     chan gen.ChatMessage
-	errs     chan error // bad input the runtime reported (an R value the decoder refused)
+	errs     chan error           // bad input the runtime reported (an R value the decoder refused)
+	verdicts chan runtime.Version // what OnVersion was told; R never tells it anything
 }
 
 // dialGo connects a generated client to the R server, handlers registered before the dial so
@@ -38,8 +39,11 @@ func dialGo(t *testing.T, r *rServer) *goPeer {
 		update:   make(chan gen.Update, 16),
 		post:     make(chan gen.ChatMessage, 16),
 		errs:     make(chan error, 16),
+		verdicts: make(chan runtime.Version, 1),
 	}
+	// The generated client announces gen.Fingerprint in the URL, as against our own server.
 	p.c = gen.NewClient(runtime.ClientOptions{
+		OnVersion: func(_ *runtime.Conn, v runtime.Version) { p.verdicts <- v },
 		OnError: func(_ *runtime.Conn, err error) {
 			select {
 			case p.errs <- err:
@@ -170,6 +174,43 @@ func TestGoClientAgainstR(t *testing.T) {
 		other.noErrors(t)
 	})
 
+	t.Run("the announced fingerprint changes nothing for R", func(t *testing.T) {
+		// R upgrades whatever the query, answers no verdict, and the client stays unknown and
+		// works as before.
+		p := dialGo(t, r)
+		if err := p.c.SendGreeting("Hello from Go!"); err != nil {
+			t.Fatal(err)
+		}
+		receive(t, p, p.greeting, "greeting")
+		if v := p.c.Runtime().Version(); v != (runtime.Version{Status: runtime.VersionUnknown}) {
+			t.Errorf("Version after R answered = %+v, want unknown", v)
+		}
+		select {
+		case v := <-p.verdicts:
+			t.Errorf("R sent a verdict: %+v", v)
+		default:
+		}
+		p.noErrors(t)
+
+		// On the wire: a socket that announces and one that does not get the same bytes from R,
+		// and the first frame on the announcing one is R's own update, not a verdict.
+		announcing := dialRawURL(t, r.wsURL()+"?"+runtime.HandshakeQuery+"="+gen.Fingerprint)
+		if first := rawNextAny(t, announcing); !strings.HasPrefix(first, `{"name":"update",`) {
+			t.Errorf("R's first frame to an announcing client: %s, want its update", first)
+		}
+		plain := dialRaw(t, r)
+		var answers []string
+		for _, ws := range []*websocket.Conn{announcing, plain} {
+			if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"name":"greeting","message":"hi","isAmbiorix":true}`)); err != nil {
+				t.Fatal(err)
+			}
+			answers = append(answers, rawNext(t, ws, "greeting"))
+		}
+		if answers[0] != answers[1] {
+			t.Errorf("R answered the announcing socket %s and the plain one %s", answers[0], answers[1])
+		}
+	})
+
 	t.Run("a call gets no answer from an R peer", func(t *testing.T) {
 		// Ambiorix has no calls and ignores names it has no receiver for, so the caller's own
 		// deadline is what ends the call.
@@ -191,14 +232,34 @@ func TestGoClientAgainstR(t *testing.T) {
 // dialRaw opens a plain gorilla/websocket connection to the R server.
 func dialRaw(t *testing.T, r *rServer) *websocket.Conn {
 	t.Helper()
+	return dialRawURL(t, r.wsURL())
+}
+
+func dialRawURL(t *testing.T, url string) *websocket.Conn {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
-	c, _, err := websocket.DefaultDialer.DialContext(ctx, r.wsURL(), nil)
+	c, _, err := websocket.DefaultDialer.DialContext(ctx, url, nil)
 	if err != nil {
-		t.Fatalf("dial the R server: %v", err)
+		t.Fatalf("dial the R server at %s: %v", url, err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// rawNextAny returns the next text frame, whatever its name.
+func rawNextAny(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(waitTimeout))
+	for {
+		kind, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for a frame: %v", err)
+		}
+		if kind == websocket.TextMessage {
+			return string(data)
+		}
+	}
 }
 
 // rawNext returns the next text frame whose envelope is named name, skipping others (updates).

@@ -79,6 +79,11 @@ type nodeReport struct {
 	PostOneTagIsArray bool     `json:"postOneTagIsArray"`
 	ErrorsBefore      []string `json:"errorsBefore"`
 	ErrorsOther       []string `json:"errorsOther"`
+	// The version handshake, which R does not know.
+	Opened      []string          `json:"opened"`
+	Fingerprint string            `json:"fingerprint"`
+	Versions    []string          `json:"versions"`
+	Verdicts    []json.RawMessage `json:"verdicts"`
 }
 
 func TestTypeScriptClientInNodeAgainstR(t *testing.T) {
@@ -127,6 +132,16 @@ func TestTypeScriptClientInNodeAgainstR(t *testing.T) {
 	if len(got.ErrorsBefore) > 0 {
 		t.Errorf("the clients reported errors: %q", got.ErrorsBefore)
 	}
+
+	t.Run("the announced fingerprint changes nothing for R", func(t *testing.T) {
+		want := r.wsURL() + "?ambigen-fingerprint=" + got.Fingerprint
+		if len(got.Opened) != 2 || got.Opened[0] != want || got.Opened[1] != want {
+			t.Errorf("the clients opened %q, want %q twice", got.Opened, want)
+		}
+		if !cmp.Equal(got.Versions, []string{"unknown", "unknown"}) || len(got.Verdicts) != 0 {
+			t.Errorf("version statuses %q, verdicts %s; want unknown and none from R", got.Versions, got.Verdicts)
+		}
+	})
 
 	// R unboxes ["r"] to "r". The typed client's generated decoder reads the scalar as the
 	// one-element list that ChatMessage.tags declares, as the Go client does (goclient_test.go).

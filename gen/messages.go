@@ -88,8 +88,11 @@ type Server struct {
 	rt *runtime.Server
 }
 
-// Serve wraps rt; handlers registered through the result run on rt.
+// Serve wraps rt; handlers registered through the result run on rt. It declares
+// the schema's Fingerprint to rt, so that clients generated from another schema are
+// told to reload (see runtime.Options.CompatibleFingerprints).
 func Serve(rt *runtime.Server) *Server {
+	rt.SetFingerprint(Fingerprint)
 	return &Server{rt: rt}
 }
 
@@ -246,18 +249,23 @@ type Client struct {
 }
 
 // NewClient returns a client that is not connected yet: register handlers,
-// then call Dial, so that no message arrives before its handler.
+// then call Dial, so that no message arrives before its handler. The client
+// announces the schema's Fingerprint when it dials, unless opts.Fingerprint is set;
+// the server's verdict is then runtime.Client.Version and opts.OnVersion.
 func NewClient(opts runtime.ClientOptions) *Client {
+	if opts.Fingerprint == "" {
+		opts.Fingerprint = Fingerprint
+	}
 	return &Client{rt: runtime.NewClient(opts)}
 }
 
 // Dial connects a new client to url.
 func Dial(ctx context.Context, url string, opts runtime.ClientOptions) (*Client, error) {
-	c, err := runtime.Dial(ctx, url, opts)
-	if err != nil {
+	c := NewClient(opts)
+	if err := c.Dial(ctx, url); err != nil {
 		return nil, err
 	}
-	return &Client{rt: c}, nil
+	return c, nil
 }
 
 // Dial connects c to url.

@@ -16,9 +16,10 @@ import (
 // server side: register handlers, then Dial; nothing that arrives after Dial
 // returns is lost. All methods are safe for concurrent use.
 type Client struct {
-	ep     *endpoint
-	dialer *websocket.Dialer
-	header http.Header
+	ep          *endpoint
+	dialer      *websocket.Dialer
+	header      http.Header
+	fingerprint string // announced at each dial; see ClientOptions.Fingerprint
 
 	mu      sync.Mutex
 	conn    *Conn
@@ -39,6 +40,7 @@ func NewClient(opts ClientOptions) *Client {
 	cfg.strict = opts.Strict
 	cfg.onError = opts.OnError
 	cfg.onDisconnect = opts.OnDisconnect
+	cfg.onVersion = opts.OnVersion
 	d := opts.Dialer
 	if d == nil {
 		d = &websocket.Dialer{
@@ -49,8 +51,10 @@ func NewClient(opts ClientOptions) *Client {
 			WriteBufferPool:  writeBufferPool(DefaultWriteBufferSize),
 		}
 	}
-	c := &Client{ep: newEndpoint(cfg, opts.MessageMemory, opts.Logger), dialer: d, header: opts.Header}
-	c.ep.leave = c.retire
+	ep := newEndpoint(cfg, opts.MessageMemory, opts.Logger)
+	ep.client = true
+	c := &Client{ep: ep, dialer: d, header: opts.Header, fingerprint: opts.Fingerprint}
+	ep.leave = c.retire
 	return c
 }
 
@@ -83,7 +87,11 @@ func (c *Client) Dial(ctx context.Context, url string) error {
 	c.mu.Unlock()
 	// The lock is not held while dialling, so Conn and Close stay
 	// responsive during a slow handshake.
-	ws, resp, err := c.dialer.DialContext(ctx, url, c.header)
+	target := url
+	if c.fingerprint != "" {
+		target = withFingerprint(url, c.fingerprint)
+	}
+	ws, resp, err := c.dialer.DialContext(ctx, target, c.header)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
@@ -142,6 +150,10 @@ func (c *Client) retire(conn *Conn) {
 		c.retired = true
 	}
 }
+
+// Version is the version verdict of the current connection (see
+// Conn.Version); VersionUnknown before Dial.
+func (c *Client) Version() Version { return c.Conn().Version() }
 
 // Stats returns the client's counters, summed over its connections.
 func (c *Client) Stats() Stats {

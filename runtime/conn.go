@@ -53,6 +53,9 @@ type Conn struct {
 	// processors do not contend for one counter; see Server.Stats.
 	nIn, nOut atomic.Uint64
 
+	version atomic.Pointer[Version] // nil until the handshake settles one; see skew.go
+	counted versionKey              // the row of Server.Versions c is counted in; under the server's lock
+
 	pingTimer *time.Timer // re-armed after each ping; nil without pings
 	lingering *time.Timer // after our close frame: gives up on the peer's answer
 	finished  func()      // runs last, once the connection is down

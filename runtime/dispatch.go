@@ -189,6 +189,10 @@ func (c *Conn) serve(m *inMsg) {
 	case ok && r.call != nil:
 		// A call sent without an id cannot be answered.
 		c.reject(KindPayload, r.name, &PayloadError{Err: errors.New(`call without an "id"`)})
+	case !env.hasID && string(env.name) == HandshakeMessage:
+		// No handler can be registered for a reserved name, so the verdict
+		// never reaches one.
+		c.verdict(env.message)
 	case env.hasID:
 		c.ep.stats.calls.Add(1)
 		c.ep.stats.callErrors.Add(1)

@@ -55,6 +55,20 @@
 // fails the connection with 1007 as soon as it arrives, whatever the mode
 // (RFC 6455, section 8.1).
 //
+// # Version skew
+//
+// A client generated from one schema may meet a server built from another
+// (a browser tab loaded before a deploy). Generated clients announce their
+// schema's fingerprint in the upgrade URL; a server that knows its own
+// (Server.SetFingerprint, called by the generated Serve) answers with a
+// verdict, "compatible" or "reload", as the first frame on the socket,
+// counts its clients by fingerprint (Server.Versions) and lists earlier
+// schemas it still serves in Options.CompatibleFingerprints. Both sides
+// read the outcome with Conn.Version; a client is told through
+// ClientOptions.OnVersion. Names starting with "ambigen:" are reserved for
+// this: no handler can be registered for them. An Ambiorix R server
+// ignores the announcement and sends no verdict. See skew.go.
+//
 // # Differences from the reference
 //
 // The server follows docs/PROTOCOL.md part B: only isAmbiorix: true is handled,

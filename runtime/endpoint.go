@@ -24,6 +24,9 @@ type endpoint struct {
 	// leave takes a closed connection out of the server's registry (or the
 	// client's current connection) and its counts into the totals.
 	leave func(*Conn)
+	// client is set on a Client's endpoint, which takes the server's
+	// version verdict (see skew.go).
+	client bool
 }
 
 func newEndpoint(cfg config, memory int64, lg *slog.Logger) *endpoint {
@@ -45,6 +48,9 @@ type route struct {
 func (ep *endpoint) register(name string, r route) error {
 	if name == "" {
 		return errors.New("ambigen: empty message name")
+	}
+	if isReserved(name) {
+		return fmt.Errorf("ambigen: %q: names starting with %q are reserved for ambigen's own messages", name, ReservedPrefix)
 	}
 	if r.handle == nil && r.call == nil {
 		return fmt.Errorf("ambigen: nil handler for %q", name)

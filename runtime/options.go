@@ -107,6 +107,15 @@ type Options struct {
 	// Strict closes the connection on bad input with the precise code
 	// (ErrorKind.CloseCode) instead of keeping it open.
 	Strict bool
+	// CompatibleFingerprints lists the fingerprints of earlier schemas
+	// whose clients this server still serves, besides its own (which the
+	// generated Serve declares; see Server.SetFingerprint). A client that
+	// announces one of them is told "compatible", any other "reload".
+	// List an earlier release's fingerprint when `ambigen breaking`
+	// between it and the current schema reports nothing that breaks old
+	// clients; it prints both fingerprints. NewServer panics on an entry
+	// that is not a fingerprint.
+	CompatibleFingerprints []string
 	// Logger receives connection events at Debug and bad input at Warn.
 	// Every level is rate-limited, each line is one line, and what a peer
 	// sent is cut to a couple of hundred bytes. Nil is silent.
@@ -164,6 +173,18 @@ type ClientOptions struct {
 	OnError func(c *Conn, err error)
 	// OnDisconnect runs once when a dialled connection has closed.
 	OnDisconnect func(c *Conn, err error)
+	// Fingerprint is the schema fingerprint announced to the server in
+	// the upgrade URL (the query parameter HandshakeQuery); empty announces
+	// nothing. The generated NewClient and Dial set it to their schema's
+	// Fingerprint when it is empty.
+	Fingerprint string
+	// OnVersion runs when the server's version verdict arrives, once per
+	// connection, before any other message of that connection is handled;
+	// v is then also what Conn.Version reports. A server that does not
+	// know the handshake (an Ambiorix R server) sends none, and OnVersion
+	// never runs. It runs on the connection's reader and must not block;
+	// a panic in it is recovered.
+	OnVersion func(c *Conn, v Version)
 	// Strict is as Options.Strict.
 	Strict bool
 	Logger *slog.Logger
@@ -183,6 +204,7 @@ type config struct {
 	onConnect      func(*Conn)
 	onDisconnect   func(*Conn, error)
 	onError        func(*Conn, error)
+	onVersion      func(*Conn, Version)
 }
 
 // limits is what both option structs share, before defaults.

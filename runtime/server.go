@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -31,9 +32,13 @@ type Server struct {
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
 
+	schemaMu sync.Mutex // serialises SetFingerprint
+	schemas  atomic.Pointer[schemas]
+
 	mu       sync.Mutex
 	conns    []*Conn       // the registry, in no particular order
 	index    map[*Conn]int // position of each in conns
+	versions versionCounts // the registry counted by version (skew.go)
 	raws     map[*websocket.Conn]struct{}
 	shutting bool
 	active   sync.WaitGroup // one per connection being upgraded or open
@@ -68,6 +73,7 @@ func NewServer(opts Options) *Server {
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	s.ep.leave = s.remove
+	s.schemas.Store(newSchemas(opts.CompatibleFingerprints))
 	return s
 }
 
@@ -149,6 +155,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// From here on the outbox is the socket's only writer (see sockConn).
 	h.sock.owner.Store(&c.out)
 	c.finished = s.active.Done
+	// The version verdict goes first, before any broadcast can reach c.
+	s.greet(c, r)
 	s.mu.Lock()
 	if s.shutting {
 		s.mu.Unlock()
@@ -156,6 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.index[c] = len(s.conns)
 		s.conns = append(s.conns, c)
+		s.versions.add(c)
 		s.mu.Unlock()
 	}
 	s.ep.log.Debug("ambigen: connection opened", "conn", c.id, "remote", r.RemoteAddr)
@@ -217,6 +226,7 @@ func (s *Server) remove(c *Conn) {
 	s.conns[last] = nil
 	s.conns = s.conns[:last]
 	delete(s.index, c)
+	s.versions.remove(c)
 }
 
 // snapshot copies the live connections out under the lock, so that sends

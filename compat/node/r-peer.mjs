@@ -12,11 +12,21 @@ const gen = await import(pathToFileURL(genPath).href);
 
 const waitMs = 8000;
 
+// Every URL a client opens, to show that the generated client announced its fingerprint to R.
+const opened = [];
+class RecordingWebSocket extends WebSocket {
+  constructor(u) {
+    opened.push(u);
+    super(u);
+  }
+}
+
 /** A typed client whose messages and errors are kept, so steps can wait for them. */
 function peer() {
-  const api = gen.connect({ url, reconnect: false });
-  const p = { api, seen: [], errors: [] };
+  const api = gen.connect({ url, reconnect: false, WebSocket: RecordingWebSocket });
+  const p = { api, seen: [], errors: [], verdicts: [] };
   api.client.onerror = (err) => p.errors.push(String(err && err.message ? err.message : err));
+  api.client.onversion = (v) => p.verdicts.push(v);
   for (const name of ["greeting", "chat", "update", "post"]) {
     api.on[name]((msg) => p.seen.push({ name, msg }));
   }
@@ -72,6 +82,12 @@ await next(b, "chat", (m) => m === "marker");
 out.postOneTag = await next(b, "post", (m) => m.text === oneTag.text, 200);
 out.postOneTagIsArray = Array.isArray(out.postOneTag?.tags);
 out.errorsOther = b.errors;
+
+// R ignores the announcement: no verdict ever came, and the clients stayed unknown.
+out.opened = opened;
+out.fingerprint = gen.fingerprint;
+out.versions = [a.api.version.status, b.api.version.status];
+out.verdicts = [...a.verdicts, ...b.verdicts];
 
 a.api.close();
 b.api.close();

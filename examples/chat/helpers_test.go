@@ -11,8 +11,9 @@ import (
 
 // testChat is one chat server started by a test, on a loopback address it can be restarted on.
 type testChat struct {
-	t    *testing.T
-	addr string // host:port, stable across restarts
+	t          *testing.T
+	addr       string   // host:port, stable across restarts
+	compatible []string // the server's -compatible list
 
 	mu  sync.Mutex
 	srv *server // nil while stopped
@@ -25,7 +26,14 @@ func startChat(t *testing.T) *testChat {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testChat{t: t, addr: ln.Addr().String(), srv: serve(ln, quietLogger())}
+	return chatOn(t, ln, nil)
+}
+
+// chatOn serves the chat on ln, listing compatible as -compatible does, and stops it when the
+// test ends.
+func chatOn(t *testing.T, ln net.Listener, compatible []string) *testChat {
+	t.Helper()
+	c := &testChat{t: t, addr: ln.Addr().String(), compatible: compatible, srv: serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: compatible})}
 	t.Cleanup(c.stop)
 	return c
 }
@@ -56,21 +64,25 @@ func (c *testChat) stop() {
 func (c *testChat) restart() {
 	c.t.Helper()
 	c.stop()
-	// The port was just released; listening again on it succeeds on Linux because Go sets
-	// SO_REUSEADDR, but allow a moment in case the kernel is still tearing the socket down.
+	ln := listenAgain(c.t, c.addr)
+	c.mu.Lock()
+	c.srv = serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: c.compatible})
+	c.mu.Unlock()
+}
+
+// listenAgain listens on an address a server just released. That succeeds on Linux because Go
+// sets SO_REUSEADDR, but allow a moment in case the kernel is still tearing the socket down.
+func listenAgain(t *testing.T, addr string) net.Listener {
+	t.Helper()
 	var ln net.Listener
 	var err error
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if ln, err = net.Listen("tcp", c.addr); err == nil {
-			break
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			return ln
 		}
 	}
-	if err != nil {
-		c.t.Fatalf("listen again on %s: %v", c.addr, err)
-	}
-	c.mu.Lock()
-	c.srv = serve(ln, quietLogger())
-	c.mu.Unlock()
+	t.Fatalf("listen again on %s: %v", addr, err)
+	return nil
 }
 
 // clients is how many WebSocket connections the running server holds.

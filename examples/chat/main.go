@@ -5,9 +5,11 @@
 //
 // Usage:
 //
-//	go run ./examples/chat [-addr 127.0.0.1:3000] [-presence-interval 100ms] [-v]
+//	go run ./examples/chat [-addr 127.0.0.1:3000] [-compatible fingerprint,...] [-presence-interval 100ms] [-v]
 //
-// then open the address it prints in two browser tabs.
+// then open the address it prints in two browser tabs. -compatible lists the fingerprints of
+// earlier schemas whose tabs this server still serves (docs/CHANGING-A-SCHEMA.md); tabs of other
+// schemas are asked to reload.
 package main
 
 //go:generate go run ../../cmd/ambiorixjs build -tsc ../../ts/node_modules/.bin/tsc -entry web/app.ts -out static/app.js
@@ -21,8 +23,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ambigen/ambigen/runtime"
 )
 
 // shutdownGrace bounds how long Ctrl-C waits for connections to close before giving up.
@@ -32,7 +37,19 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:3000", "address to listen on (host:port)")
 	verbose := flag.Bool("v", false, "log at debug level (every connection and ignored message)")
 	presenceEvery := flag.Duration("presence-interval", defaultPresenceInterval, "announce the client count at most this often (0: on every join and leave, as the Ambiorix documentation's chat does)")
+	compatible := flag.String("compatible", "", "comma-separated `fingerprints` of earlier schemas whose tabs this server still serves")
 	flag.Parse()
+	var fingerprints []string
+	for _, fp := range strings.Split(*compatible, ",") {
+		if fp = strings.TrimSpace(fp); fp == "" {
+			continue
+		}
+		if !runtime.IsFingerprint(fp) {
+			fmt.Fprintf(os.Stderr, "chat: -compatible: %q is not a fingerprint (32 lower-case hex digits, as ambigen breaking prints them)\n", fp)
+			os.Exit(2)
+		}
+		fingerprints = append(fingerprints, fp)
+	}
 
 	level := slog.LevelInfo
 	if *verbose {
@@ -42,19 +59,19 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, *presenceEvery, logger); err != nil {
+	if err := run(ctx, *addr, logger, config{presenceEvery: *presenceEvery, compatible: fingerprints}); err != nil {
 		logger.Error("chat stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
 // run serves the chat on addr until ctx is done, then shuts down cleanly.
-func run(ctx context.Context, addr string, presenceEvery time.Duration, logger *slog.Logger) error {
+func run(ctx context.Context, addr string, logger *slog.Logger, cfg config) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	srv := serveWith(ln, logger, presenceEvery)
+	srv := serve(ln, logger, cfg)
 	// The URL goes to stdout on its own line so a person (or a script) can pick it up; logs go to stderr.
 	fmt.Printf("chat: open http://%s/ in two browser tabs (the Ambiorix documentation page is at /ambiorix)\n", ln.Addr())
 	logger.Info("listening", "addr", ln.Addr().String())

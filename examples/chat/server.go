@@ -27,20 +27,22 @@ const greetingReply = "Hello from the server!"
 
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
-func newChat(logger *slog.Logger, presenceEvery time.Duration) (*runtime.Server, *presence) {
+func newChat(logger *slog.Logger, cfg config) (*runtime.Server, *presence) {
 	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
 	// configure; api is set before the server can accept anyone.
 	var api *gen.Server
-	count := &presence{every: presenceEvery, announce: func() {
+	count := &presence{every: cfg.presenceEvery, announce: func() {
 		api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())})
 	}}
 
 	rt := runtime.NewServer(runtime.Options{
-		Fallback:     pages(),
-		Logger:       logger,
-		OnConnect:    func(*runtime.Conn) { count.changed() },
-		OnDisconnect: func(*runtime.Conn, error) { count.changed() },
+		Fallback:               pages(),
+		Logger:                 logger,
+		OnConnect:              func(*runtime.Conn) { count.changed() },
+		OnDisconnect:           func(*runtime.Conn, error) { count.changed() },
+		CompatibleFingerprints: cfg.compatible,
 	})
+	// Serve also declares gen.Fingerprint, the schema's own, to rt.
 	api = gen.Serve(rt)
 
 	// As in the documentation: every chat line goes to every client, the sender included.
@@ -159,14 +161,18 @@ type server struct {
 	done     chan error // receives http.Serve's result once
 }
 
-// serve starts the chat on ln and returns at once.
-func serve(ln net.Listener, logger *slog.Logger) *server {
-	return serveWith(ln, logger, defaultPresenceInterval)
+// config is what the command line sets.
+type config struct {
+	// presenceEvery is the interval of the count announcements (0: on every change).
+	presenceEvery time.Duration
+	// compatible lists the fingerprints of earlier schemas whose tabs the server still serves;
+	// a tab of any other schema is told to reload.
+	compatible []string
 }
 
-// serveWith is serve with the interval of the count announcements.
-func serveWith(ln net.Listener, logger *slog.Logger, presenceEvery time.Duration) *server {
-	rt, count := newChat(logger, presenceEvery)
+// serve starts the chat on ln and returns at once.
+func serve(ln net.Listener, logger *slog.Logger, cfg config) *server {
+	rt, count := newChat(logger, cfg)
 	s := &server{
 		rt:       rt,
 		presence: count,

@@ -8,6 +8,7 @@
  */
 
 import { PayloadError, type Decoder } from "./decode.js";
+import { handshakeMessage, readVerdict, reservedPrefix, unknownVersion, withFingerprint, type Version } from "./skew.js";
 
 /** Where the connection is: not open yet (sends queue), open, or closed for good. */
 export type Status = "connecting" | "open" | "closed";
@@ -130,6 +131,13 @@ export interface ClientOptions {
   decoders?: Partial<Record<DecoderKind, Readonly<Record<string, Decoder>>>>;
   /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
   WebSocket?: WebSocketConstructor;
+  /**
+   * The schema fingerprint to announce to the server (the query parameter
+   * ambigen-fingerprint of the URL), whose verdict is then `version` and
+   * `onversion`. The generated connect() sets its schema's; unset (or "")
+   * announces nothing and leaves the URL as it is, as ambiorix.js does.
+   */
+  fingerprint?: string;
 }
 
 /** What onclose is told. */
@@ -208,6 +216,13 @@ export class Client {
   onclose: ((info: CloseInfo) => void) | null = null;
   /** Handler exceptions, payloads a decoder refused, queue overflow, socket errors. Without a hook they go to console.error. */
   onerror: ((err: Error) => void) | null = null;
+  /**
+   * Called when the server's version verdict arrives: on each connection to a
+   * server built with ambigen, before any other message of that connection.
+   * On "reload", a page would ask its user to reload; the client keeps
+   * working either way. Never called against an R server, which sends none.
+   */
+  onversion: ((version: Version) => void) | null = null;
 
   private readonly options: ClientOptions;
   private readonly reconnectOptions: ReconnectOptions | null;
@@ -231,6 +246,7 @@ export class Client {
   };
   private readonly pending = new Map<string, Pending>();
   private nextId = 0;
+  private verdict: Version = unknownVersion;
 
   constructor(options: ClientOptions = {}) {
     this.options = options;
@@ -249,6 +265,17 @@ export class Client {
   /** "connecting" until the socket opens (and while reconnecting), "open", or "closed" after close() or giving up. */
   get status(): Status {
     return this.state;
+  }
+
+  /**
+   * The version verdict of the current connection: status "unknown" until the
+   * server's verdict arrives (and for good against a server that sends none),
+   * then "compatible" or "reload". Each new connection starts unknown again,
+   * since it may reach a server that was redeployed meanwhile; while the
+   * client reconnects it keeps the last connection's verdict.
+   */
+  get version(): Version {
+    return this.verdict;
   }
 
   /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
@@ -398,6 +425,7 @@ export class Client {
     let sock: WebSocketLike;
     try {
       url = this.options.url ?? defaultURL();
+      if (this.options.fingerprint) url = withFingerprint(url, this.options.fingerprint);
       const WS = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
       if (!WS) throw new Error("ambigen: no WebSocket implementation; pass options.WebSocket");
       sock = new WS(url);
@@ -443,6 +471,7 @@ export class Client {
     clearTimeout(this.connectTimer);
     this.state = "open";
     this.attempts = 0;
+    this.verdict = unknownVersion;
     const queued = this.queue;
     this.queue = [];
     for (let i = 0; i < queued.length; i++) {
@@ -520,8 +549,21 @@ export class Client {
       this.handleReply(e.replyTo, message, e.error);
     } else if (typeof e.id === "string") {
       this.answer(sock, name, e.id, message);
+    } else if (name.startsWith(reservedPrefix)) {
+      // ambigen's own messages are never a listener's.
+      if (name === handshakeMessage) this.handleVerdict(message);
     } else {
       this.deliver(name, message);
+    }
+  }
+
+  private handleVerdict(message: unknown): void {
+    const v = readVerdict(message);
+    if (!v) return;
+    this.verdict = v;
+    if (this.onversion) {
+      const fn = this.onversion;
+      this.run(() => fn(v));
     }
   }
 
@@ -578,7 +620,8 @@ export class Client {
         this.report(asError(err));
       }
     };
-    const fn = this.callHandlers.get(name);
+    // Nor are calls to ambigen's own names a handler's.
+    const fn = name.startsWith(reservedPrefix) ? undefined : this.callHandlers.get(name);
     if (!fn) {
       reply(null, { code: "unimplemented", message: `no handler for "${name}"` });
       return;

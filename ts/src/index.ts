@@ -40,3 +40,4 @@ export {
   type Decoder,
 } from "./decode.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";
+export { type Version, type VersionStatus } from "./skew.js";

@@ -9,9 +9,12 @@
 
 import { Client, type CallOptions, type ClientOptions, type Status } from "./client.js";
 import type { Decoder } from "./decode.js";
+import type { Version } from "./skew.js";
 
 /** The runtime half of a schema: which names go which way, and the decoders that read what comes in into its declared type. */
 export interface Descriptor {
+  /** The schema's fingerprint, announced to the server (see ClientOptions.fingerprint). Generated descriptors always have it. */
+  fingerprint?: string;
   /** Fire-and-forget names the client sends. */
   clientToServer: readonly string[];
   /** Fire-and-forget names the client receives. */
@@ -54,6 +57,8 @@ export interface TypedClient<S extends Schema> {
     ) => void;
   };
   readonly status: Status;
+  /** The server's version verdict on this connection (see Client.version); `client.onversion` is told when it arrives. */
+  readonly version: Version;
   /** The untyped client underneath: hooks, start, close. */
   readonly client: Client;
   close(): void;
@@ -67,8 +72,11 @@ export function createTypedClient<S extends Schema>(descriptor: Descriptor, opti
   // Decoders passed in options add to (or override, name by name) the descriptor's.
   const d = descriptor.decoders;
   const extra = options.decoders ?? {};
+  // The schema's fingerprint is announced unless options name another.
+  const fingerprint = options.fingerprint ?? descriptor.fingerprint;
   const client = new Client({
     ...options,
+    ...(fingerprint === undefined ? {} : { fingerprint }),
     decoders: {
       message: { ...d.message, ...extra.message },
       reply: { ...d.reply, ...extra.reply },
@@ -92,6 +100,9 @@ export function createTypedClient<S extends Schema>(descriptor: Descriptor, opti
     handle: table(descriptor.serverCalls, (name) => (fn: (req: unknown) => unknown) => client.handle(name, fn)),
     get status(): Status {
       return client.status;
+    },
+    get version(): Version {
+      return client.version;
     },
     client,
     close(): void {

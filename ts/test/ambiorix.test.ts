@@ -22,6 +22,7 @@ test("a page written for ambiorix.js works unchanged, with sends before open que
   // The original throws here (socket not open yet); ours queues.
   assert.doesNotThrow(() => Ambiorix.send("greeting", "Hello from the browser!"));
   const ws = FakeWebSocket.last();
+  // As ambiorix.js: no fingerprint is announced, so the URL is the page's host alone.
   assert.equal(ws.url, "ws://127.0.0.1:3000/");
 
   const got: string[] = [];
@@ -37,6 +38,9 @@ test("a page written for ambiorix.js works unchanged, with sends before open que
   wss.start();
   ws.receiveJSON({ name: "chat", message: "hi", isAmbiorix: true });
   ws.receiveJSON({ name: "chat", message: "ignored", isAmbiorix: false });
+  // ambigen's reserved names never reach a page's receive() handlers.
+  wss.receive("ambigen:version", (m) => got.push(`reserved ${JSON.stringify(m)}`));
+  ws.receiveJSON({ name: "ambigen:version", message: { status: "compatible" }, isAmbiorix: true });
   ws.receive("garbage");
 
   // A second instance has its own handlers on the same socket.

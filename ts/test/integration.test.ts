@@ -8,6 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 
+import { fingerprint as genFingerprint } from "../src/gen/messages.js";
 import type * as Lib from "../src/index.js";
 import { waitFor } from "./fake.js";
 import { GoServer, buildServer, repoRoot } from "./goserver.js";
@@ -126,6 +127,36 @@ describe("against the Go runtime", () => {
     assert.equal(await api.call.add({ a: 2, b: 3 }), 5);
   });
 
+  test("the version handshake: the server's own schema is compatible, another is told to reload", async () => {
+    const other = "0123456789abcdef0123456789abcdef";
+    for (const [fp, want] of [
+      [genFingerprint, "compatible"],
+      [other, "reload"],
+    ] as const) {
+      const { client, errors } = connect({ fingerprint: fp });
+      const seen: string[] = [];
+      client.onAny((name) => seen.push(name));
+      const verdict = new Promise<Lib.Version>((resolve) => {
+        client.onversion = resolve;
+      });
+      const greeting = next(client, "greeting");
+      client.send("greeting", "hi");
+      assert.deepEqual(await verdict, { status: want, fingerprint: genFingerprint }, fp);
+      await greeting;
+      assert.deepEqual(client.version, { status: want, fingerprint: genFingerprint });
+      assert.deepEqual(seen, ["greeting"], "the verdict reaches no listener");
+      assert.deepEqual(errors, []);
+    }
+    // Without an announcement there is no verdict: the first message is the greeting's answer.
+    const { client } = connect();
+    const seen: string[] = [];
+    client.onAny((name) => seen.push(name));
+    client.send("greeting", "hi");
+    await next(client, "greeting");
+    assert.deepEqual(seen, ["greeting"]);
+    assert.equal(client.version.status, "unknown");
+  });
+
   test("a page written for ambiorix.js runs unchanged on the <script> bundle", async () => {
     const got: unknown[] = [];
     const page = vm.createContext({
@@ -149,6 +180,8 @@ describe("against the Go runtime", () => {
     );
     await waitFor(() => got.length === 2, 3000, "greeting and chat");
     assert.deepEqual(got, ["Hello from the server!", "chat: hi all"]);
+    // The page announced nothing, so the server, which knows its schema, judged nothing.
+    assert.equal(vm.runInContext("Ambiorix.client.version.status", page), "unknown");
     vm.runInContext("Ambiorix.client.close()", page);
   });
 

@@ -16,6 +16,7 @@ const messages = byId<HTMLUListElement>("messages");
 const input = byId<HTMLInputElement>("msg");
 const greeting = byId<HTMLOutputElement>("greeting");
 const sum = byId<HTMLOutputElement>("sum");
+const reload = byId<HTMLElement>("reload");
 
 // connect() opens ws(s)://<page host>/ like ambiorix.js, and reconnects after the server restarts.
 const chat = connect();
@@ -23,9 +24,15 @@ const chat = connect();
 function showStatus(): void {
   status.textContent = chat.status;
   status.dataset["status"] = chat.status;
+  // The server's verdict on this page's schema (the version handshake): after a deploy that
+  // changed the schema in a way this page cannot follow, the server says "reload". The page asks
+  // its user to, and keeps working meanwhile; once asked, it keeps asking.
+  status.dataset["version"] = chat.version.status;
+  if (chat.version.status === "reload") reload.hidden = false;
 }
 chat.client.onopen = showStatus;
 chat.client.onclose = showStatus;
+chat.client.onversion = showStatus;
 showStatus();
 
 chat.on.chat((msg) => {

@@ -155,6 +155,7 @@ export const fingerprint = "b9d5da01931570b8a61aab9c22d78a92";
 
 /** The descriptor table the runtime routes by and decodes incoming payloads with. */
 export const descriptor: Descriptor = {
+  fingerprint,
   clientToServer: ["greeting", "chat", "post"],
   serverToClient: ["greeting", "chat", "update", "post"],
   clientCalls: ["add"],

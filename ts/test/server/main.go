@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ambigen/ambigen/gen"
 	"github.com/ambigen/ambigen/runtime"
 )
 
@@ -31,6 +32,9 @@ func main() {
 	flag.Parse()
 
 	srv := runtime.NewServer(runtime.Options{})
+	// The server speaks the generated schema (ts/src/gen), so that clients
+	// announcing its fingerprint are told "compatible" and others "reload".
+	srv.SetFingerprint(gen.Fingerprint)
 	must(runtime.On(srv, "greeting", runtime.String, func(ctx context.Context, c *runtime.Conn, msg string) {
 		_ = runtime.Send(c, "greeting", runtime.String, "Hello from the server!")
 	}))

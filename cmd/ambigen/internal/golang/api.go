@@ -18,8 +18,11 @@ func (g *gen) server(f *jen.File) {
 	f.Comment("Server is the typed server side of the schema: it registers handlers for")
 	f.Comment("the messages clients send and broadcasts the messages the server sends.")
 	f.Type().Id("Server").Struct(jen.Id("rt").Op("*").Qual(rt, "Server"))
-	f.Comment("Serve wraps rt; handlers registered through the result run on rt.")
+	f.Comment("Serve wraps rt; handlers registered through the result run on rt. It declares")
+	f.Comment("the schema's Fingerprint to rt, so that clients generated from another schema are")
+	f.Comment("told to reload (see runtime.Options.CompatibleFingerprints).")
 	f.Func().Id("Serve").Params(jen.Id("rt").Op("*").Qual(rt, "Server")).Op("*").Id("Server").Block(
+		jen.Id("rt").Dot("SetFingerprint").Call(jen.Id("Fingerprint")),
 		jen.Return(jen.Op("&").Id("Server").Values(jen.Dict{jen.Id("rt"): jen.Id("rt")})),
 	)
 	f.Comment("Runtime returns the untyped server underneath.")
@@ -99,15 +102,20 @@ func (g *gen) client(f *jen.File) {
 	f.Comment("to an Ambiorix server (a bot, a test, a service).")
 	f.Type().Id("Client").Struct(jen.Id("rt").Op("*").Qual(rt, "Client"))
 	f.Comment("NewClient returns a client that is not connected yet: register handlers,")
-	f.Comment("then call Dial, so that no message arrives before its handler.")
+	f.Comment("then call Dial, so that no message arrives before its handler. The client")
+	f.Comment("announces the schema's Fingerprint when it dials, unless opts.Fingerprint is set;")
+	f.Comment("the server's verdict is then runtime.Client.Version and opts.OnVersion.")
 	f.Func().Id("NewClient").Params(jen.Id("opts").Qual(rt, "ClientOptions")).Op("*").Id("Client").Block(
+		jen.If(jen.Id("opts").Dot("Fingerprint").Op("==").Lit("")).Block(
+			jen.Id("opts").Dot("Fingerprint").Op("=").Id("Fingerprint"),
+		),
 		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rt"): jen.Qual(rt, "NewClient").Call(jen.Id("opts"))})),
 	)
 	f.Comment("Dial connects a new client to url.")
 	f.Func().Id("Dial").Params(ctxParam(), jen.Id("url").String(), jen.Id("opts").Qual(rt, "ClientOptions")).Params(jen.Op("*").Id("Client"), jen.Error()).Block(
-		jen.List(jen.Id("c"), jen.Err()).Op(":=").Qual(rt, "Dial").Call(jen.Id("ctx"), jen.Id("url"), jen.Id("opts")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-		jen.Return(jen.Op("&").Id("Client").Values(jen.Dict{jen.Id("rt"): jen.Id("c")}), jen.Nil()),
+		jen.Id("c").Op(":=").Id("NewClient").Call(jen.Id("opts")),
+		jen.If(jen.Err().Op(":=").Id("c").Dot("Dial").Call(jen.Id("ctx"), jen.Id("url")), jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+		jen.Return(jen.Id("c"), jen.Nil()),
 	)
 	recv := jen.Id("c").Op("*").Id("Client")
 	f.Comment("Dial connects c to url.")

@@ -323,6 +323,7 @@ func (g *gen) descriptor() {
 		return "{\n      " + strings.Join(xs, ",\n      ") + ",\n    }"
 	}
 	g.p("\n/** The descriptor table the runtime routes by and decodes incoming payloads with. */\nexport const descriptor: Descriptor = {\n")
+	g.p("  fingerprint,\n")
 	g.p("  clientToServer: %s,\n  serverToClient: %s,\n  clientCalls: %s,\n  serverCalls: %s,\n", list(c2s), list(s2c), list(ccalls), list(scalls))
 	g.p("  decoders: {\n    message: %s,\n    reply: %s,\n    request: %s,\n  },\n};\n", table(message), table(reply), table(request))
 }
