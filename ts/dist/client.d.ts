@@ -7,6 +7,7 @@
  * @module
  */
 import { type Decoder } from "./decode.js";
+import { type Version } from "./skew.js";
 /** Where the connection is: not open yet (sends queue), open, or closed for good. */
 export type Status = "connecting" | "open" | "closed";
 /** Which payloads a decoder reads: fire-and-forget messages, replies to our calls, or requests of the server's calls. */
@@ -100,6 +101,13 @@ export interface ClientOptions {
     decoders?: Partial<Record<DecoderKind, Readonly<Record<string, Decoder>>>>;
     /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
     WebSocket?: WebSocketConstructor;
+    /**
+     * The schema fingerprint to announce to the server (the query parameter
+     * ambigen-fingerprint of the URL), whose verdict is then `version` and
+     * `onversion`. The generated connect() sets its schema's; unset (or "")
+     * announces nothing and leaves the URL as it is, as ambiorix.js does.
+     */
+    fingerprint?: string;
 }
 /** What onclose is told. */
 export interface CloseInfo {
@@ -133,6 +141,13 @@ export declare class Client {
     onclose: ((info: CloseInfo) => void) | null;
     /** Handler exceptions, payloads a decoder refused, queue overflow, socket errors. Without a hook they go to console.error. */
     onerror: ((err: Error) => void) | null;
+    /**
+     * Called when the server's version verdict arrives: on each connection to a
+     * server built with ambigen, before any other message of that connection.
+     * On "reload", a page would ask its user to reload; the client keeps
+     * working either way. Never called against an R server, which sends none.
+     */
+    onversion: ((version: Version) => void) | null;
     private readonly options;
     private readonly reconnectOptions;
     private readonly queueLimit;
@@ -151,9 +166,18 @@ export declare class Client {
     private readonly decoders;
     private readonly pending;
     private nextId;
+    private verdict;
     constructor(options?: ClientOptions);
     /** "connecting" until the socket opens (and while reconnecting), "open", or "closed" after close() or giving up. */
     get status(): Status;
+    /**
+     * The version verdict of the current connection: status "unknown" until the
+     * server's verdict arrives (and for good against a server that sends none),
+     * then "compatible" or "reload". Each new connection starts unknown again,
+     * since it may reach a server that was redeployed meanwhile; while the
+     * client reconnects it keeps the last connection's verdict.
+     */
+    get version(): Version;
     /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
     start(): void;
     /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
@@ -190,6 +214,7 @@ export declare class Client {
     private handleClose;
     private emitClose;
     private handleFrame;
+    private handleVerdict;
     private deliver;
     private handleReply;
     private answer;

@@ -7,6 +7,7 @@
  * @module
  */
 import { PayloadError } from "./decode.js";
+import { handshakeMessage, readVerdict, reservedPrefix, unknownVersion, withFingerprint } from "./skew.js";
 /**
  * The rejection of a call. code is "timeout", "closed" (the connection went
  * away before the reply), "canceled" (the signal aborted), "queue_full" (the
@@ -85,6 +86,13 @@ export class Client {
         this.onclose = null;
         /** Handler exceptions, payloads a decoder refused, queue overflow, socket errors. Without a hook they go to console.error. */
         this.onerror = null;
+        /**
+         * Called when the server's version verdict arrives: on each connection to a
+         * server built with ambigen, before any other message of that connection.
+         * On "reload", a page would ask its user to reload; the client keeps
+         * working either way. Never called against an R server, which sends none.
+         */
+        this.onversion = null;
         this.socket = null;
         this.state = "connecting";
         this.started = false;
@@ -100,6 +108,7 @@ export class Client {
         };
         this.pending = new Map();
         this.nextId = 0;
+        this.verdict = unknownVersion;
         this.options = options;
         const r = options.reconnect ?? true;
         this.reconnectOptions = r === false ? null : r === true ? {} : r;
@@ -115,6 +124,16 @@ export class Client {
     /** "connecting" until the socket opens (and while reconnecting), "open", or "closed" after close() or giving up. */
     get status() {
         return this.state;
+    }
+    /**
+     * The version verdict of the current connection: status "unknown" until the
+     * server's verdict arrives (and for good against a server that sends none),
+     * then "compatible" or "reload". Each new connection starts unknown again,
+     * since it may reach a server that was redeployed meanwhile; while the
+     * client reconnects it keeps the last connection's verdict.
+     */
+    get version() {
+        return this.verdict;
     }
     /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
     start() {
@@ -264,6 +283,8 @@ export class Client {
         let sock;
         try {
             url = this.options.url ?? defaultURL();
+            if (this.options.fingerprint)
+                url = withFingerprint(url, this.options.fingerprint);
             const WS = this.options.WebSocket ?? globalThis.WebSocket;
             if (!WS)
                 throw new Error("ambigen: no WebSocket implementation; pass options.WebSocket");
@@ -314,6 +335,7 @@ export class Client {
         clearTimeout(this.connectTimer);
         this.state = "open";
         this.attempts = 0;
+        this.verdict = unknownVersion;
         const queued = this.queue;
         this.queue = [];
         for (let i = 0; i < queued.length; i++) {
@@ -401,8 +423,23 @@ export class Client {
         else if (typeof e.id === "string") {
             this.answer(sock, name, e.id, message);
         }
+        else if (name.startsWith(reservedPrefix)) {
+            // ambigen's own messages are never a listener's.
+            if (name === handshakeMessage)
+                this.handleVerdict(message);
+        }
         else {
             this.deliver(name, message);
+        }
+    }
+    handleVerdict(message) {
+        const v = readVerdict(message);
+        if (!v)
+            return;
+        this.verdict = v;
+        if (this.onversion) {
+            const fn = this.onversion;
+            this.run(() => fn(v));
         }
     }
     deliver(name, payload) {
@@ -464,7 +501,8 @@ export class Client {
                 this.report(asError(err));
             }
         };
-        const fn = this.callHandlers.get(name);
+        // Nor are calls to ambigen's own names a handler's.
+        const fn = name.startsWith(reservedPrefix) ? undefined : this.callHandlers.get(name);
         if (!fn) {
             reply(null, { code: "unimplemented", message: `no handler for "${name}"` });
             return;

@@ -9,3 +9,4 @@ export { CallError, Client, QueueFullError, ValidationError, defaultURL, type Ca
 export { Ambiorix } from "./ambiorix.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, type Decoder, } from "./decode.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";
+export { type Version, type VersionStatus } from "./skew.js";

@@ -9,3 +9,4 @@ export { CallError, Client, QueueFullError, ValidationError, defaultURL, } from 
 export { Ambiorix } from "./ambiorix.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, } from "./decode.js";
 export { createTypedClient } from "./typed.js";
+export {} from "./skew.js";

@@ -8,8 +8,11 @@
  */
 import { Client, type CallOptions, type ClientOptions, type Status } from "./client.js";
 import type { Decoder } from "./decode.js";
+import type { Version } from "./skew.js";
 /** The runtime half of a schema: which names go which way, and the decoders that read what comes in into its declared type. */
 export interface Descriptor {
+    /** The schema's fingerprint, announced to the server (see ClientOptions.fingerprint). Generated descriptors always have it. */
+    fingerprint?: string;
     /** Fire-and-forget names the client sends. */
     clientToServer: readonly string[];
     /** Fire-and-forget names the client receives. */
@@ -55,6 +58,8 @@ export interface TypedClient<S extends Schema> {
         [K in keyof S["serverCalls"]]: (fn: (req: S["serverCalls"][K]["request"]) => S["serverCalls"][K]["reply"] | Promise<S["serverCalls"][K]["reply"]>) => void;
     };
     readonly status: Status;
+    /** The server's version verdict on this connection (see Client.version); `client.onversion` is told when it arrives. */
+    readonly version: Version;
     /** The untyped client underneath: hooks, start, close. */
     readonly client: Client;
     close(): void;

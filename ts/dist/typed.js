@@ -15,8 +15,11 @@ export function createTypedClient(descriptor, options = {}) {
     // Decoders passed in options add to (or override, name by name) the descriptor's.
     const d = descriptor.decoders;
     const extra = options.decoders ?? {};
+    // The schema's fingerprint is announced unless options name another.
+    const fingerprint = options.fingerprint ?? descriptor.fingerprint;
     const client = new Client({
         ...options,
+        ...(fingerprint === undefined ? {} : { fingerprint }),
         decoders: {
             message: { ...d.message, ...extra.message },
             reply: { ...d.reply, ...extra.reply },
@@ -41,6 +44,9 @@ export function createTypedClient(descriptor, options = {}) {
         handle: table(descriptor.serverCalls, (name) => (fn) => client.handle(name, fn)),
         get status() {
             return client.status;
+        },
+        get version() {
+            return client.version;
         },
         client,
         close() {
