@@ -43,9 +43,9 @@ type outbox struct {
 	closeFrame []byte // set once the close is decided
 	closeTaken bool   // the close frame is in a batch being written
 
-	batch    net.Buffers // the array batches are built in; reused by the role holder
-	inflight net.Buffers // what of the batch is still to be written (the wire consumes it)
-	stopped chan struct{} // closed once nothing more will be written and no one holds the role
+	batch    net.Buffers   // the array batches are built in; reused by the role holder
+	inflight net.Buffers   // what of the batch is still to be written (the wire consumes it)
+	stopped  chan struct{} // closed once nothing more will be written and no one holds the role
 
 	closeSent func()      // runs after the close frame is written
 	failed    func(error) // runs when a write fails; the socket is then dead
