@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	"github.com/go-faster/jx"
 	"github.com/gorilla/websocket"
@@ -33,7 +32,7 @@ func BenchmarkDispatchTyped(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := &Conn{ep: ep, ctx: context.Background()}
-	now := time.Now()
+	now := monoNow()
 	b.ReportAllocs()
 	for b.Loop() {
 		// As the reader leaves it: the frame in a pooled message buffer.

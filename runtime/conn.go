@@ -53,13 +53,16 @@ type Conn struct {
 	// processors do not contend for one counter; see Server.Stats.
 	nIn, nOut atomic.Uint64
 
-	version atomic.Pointer[Version] // nil until the handshake settles one; see skew.go
-	counted versionKey              // the row of Server.Versions c is counted in; under the server's lock
+	version     atomic.Pointer[Version] // nil until the handshake settles one; see skew.go
+	countedAnon bool                    // counted in Server.Versions without its fingerprint; under the server's lock
 
 	pingTimer *time.Timer // re-armed after each ping; nil without pings
 	lingering *time.Timer // after our close frame: gives up on the peer's answer
 	finished  func()      // runs last, once the connection is down
-	done      chan struct{}
+	// done is made by the first Done call and closed once everything is
+	// over (finishedAll): most connections are never asked.
+	done        chan struct{}
+	finishedAll bool
 }
 
 type connState uint32
@@ -83,7 +86,6 @@ func newConn(ep *endpoint, ws *websocket.Conn, w wire, nb bool, identity any, pa
 		identity: identity,
 		ctx:      ctx,
 		cancel:   cancel,
-		done:     make(chan struct{}),
 	}
 	c.out.init(w, nb, ep.cfg.sendBuffer, c.closeSent, c.writeFailed)
 	// The read limit is enforced by the reader itself, as the bytes arrive,
@@ -93,7 +95,7 @@ func newConn(ep *endpoint, ws *websocket.Conn, w wire, nb bool, identity any, pa
 	ws.SetPingHandler(c.pinged)
 	ws.SetPongHandler(c.ponged)
 	ws.SetCloseHandler(c.peerClosed)
-	c.rd.init(c, time.Now())
+	c.rd.init(c, monoNow())
 	ep.stats.connections.Add(1)
 	ep.stats.active.Add(1)
 	return c
@@ -132,7 +134,17 @@ func (c *Conn) Context() context.Context { return c.ctx }
 
 // Done is closed once the connection is closed, its handlers have returned
 // and its writer has stopped.
-func (c *Conn) Done() <-chan struct{} { return c.done }
+func (c *Conn) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.finishedAll {
+		return closedChan
+	}
+	if c.done == nil {
+		c.done = make(chan struct{})
+	}
+	return c.done
+}
 
 // Send is the untyped ws$send: v is encoded as encoding/json would, without
 // HTML escaping; a json.RawMessage is sent as it is, once it is found to be
@@ -294,7 +306,7 @@ func (c *Conn) abort() {
 // pinged answers a ping from the peer (on the reader). Pings count against
 // the rate limit like messages, so a ping flood is refused like any other.
 func (c *Conn) pinged(data string) error {
-	now := time.Now()
+	now := monoNow()
 	c.rd.alive(c, now)
 	switch c.rd.limit.take(&c.ep.cfg.rate, now, len(data)) {
 	case refused:
@@ -311,7 +323,7 @@ func (c *Conn) pinged(data string) error {
 
 // ponged notes the peer's answer to our ping (on the reader).
 func (c *Conn) ponged(string) error {
-	c.rd.alive(c, time.Now())
+	c.rd.alive(c, monoNow())
 	return nil
 }
 
@@ -368,7 +380,12 @@ func (c *Conn) finish(readErr error) {
 	if fn := c.ep.cfg.onDisconnect; fn != nil {
 		c.ep.hook("OnDisconnect", func() { fn(c, cause) })
 	}
-	close(c.done)
+	c.mu.Lock()
+	c.finishedAll = true
+	if c.done != nil {
+		close(c.done)
+	}
+	c.mu.Unlock()
 	if c.finished != nil {
 		c.finished()
 	}

@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/go-faster/jx"
 	"github.com/gorilla/websocket"
@@ -26,10 +25,17 @@ type dispatcher struct {
 	running    bool   // a goroutine runs handlers (one message after another)
 	readerBusy bool   // ...and it is the reader goroutine
 	gen        uint32 // the reader role's generation; bumped when the role moves
-	inbox      []*inMsg
-	inboxBytes int
-	space      *sync.Cond // the reader waits on it while the inbox is full
+	box        *inbox // made at the first message that must wait its turn
 	detached   sync.WaitGroup
+}
+
+// inbox holds the messages a new reader read while a handler still ran
+// off the reader; only connections whose handlers call their own peer
+// ever have one.
+type inbox struct {
+	msgs  []*inMsg
+	bytes int
+	space sync.Cond // the reader waits on it while the inbox is full
 }
 
 // The inbox holds at most this many messages, or ReadLimit bytes; the
@@ -38,19 +44,20 @@ const maxInbox = 256
 
 // closeLocked drops what waits in the inbox of a closed connection.
 func (d *dispatcher) closeLocked(ep *endpoint) {
-	for _, m := range d.inbox {
+	if d.box == nil {
+		return
+	}
+	for _, m := range d.box.msgs {
 		ep.release(m)
 	}
-	d.inbox, d.inboxBytes = nil, 0
-	if d.space != nil {
-		d.space.Broadcast()
-	}
+	d.box.msgs, d.box.bytes = nil, 0
+	d.box.space.Broadcast()
 }
 
 // deliver handles one complete message on the reader goroutine. It reports
 // false when the reader role moved to another goroutine meanwhile, so this
 // one must stop reading.
-func (c *Conn) deliver(m *inMsg, gen uint32, now time.Time) bool {
+func (c *Conn) deliver(m *inMsg, gen uint32, now mono) bool {
 	if m.mt != websocket.TextMessage {
 		c.ep.release(m)
 		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
@@ -109,16 +116,17 @@ func (c *Conn) deliver(m *inMsg, gen uint32, now time.Time) bool {
 		}
 		// A handler runs off the reader (it waits for a call): m waits its
 		// turn in the inbox, and the reader waits while the inbox is full.
-		if len(d.inbox) < maxInbox && int64(d.inboxBytes) < c.ep.cfg.readLimit {
-			d.inbox = append(d.inbox, m)
-			d.inboxBytes += len(m.buf)
+		if d.box == nil {
+			d.box = &inbox{}
+			d.box.space.L = &c.mu
+		}
+		if len(d.box.msgs) < maxInbox && int64(d.box.bytes) < c.ep.cfg.readLimit {
+			d.box.msgs = append(d.box.msgs, m)
+			d.box.bytes += len(m.buf)
 			c.mu.Unlock()
 			return true
 		}
-		if d.space == nil {
-			d.space = sync.NewCond(&c.mu)
-		}
-		d.space.Wait()
+		d.box.space.Wait()
 	}
 	d.running, d.readerBusy = true, true
 	c.mu.Unlock()
@@ -146,21 +154,22 @@ func (c *Conn) served(gen uint32) bool {
 
 // drainLocked serves the inbox in order; c.mu is held on entry and exit.
 func (c *Conn) drainLocked() {
-	d := &c.disp
-	for len(d.inbox) > 0 && c.stateNow() == stateOpen {
-		m := d.inbox[0]
-		d.inbox[0] = nil
-		d.inbox = d.inbox[1:]
-		d.inboxBytes -= len(m.buf)
-		if d.space != nil {
-			d.space.Signal()
-		}
+	b := c.disp.box
+	if b == nil {
+		return
+	}
+	for len(b.msgs) > 0 && c.stateNow() == stateOpen {
+		m := b.msgs[0]
+		b.msgs[0] = nil
+		b.msgs = b.msgs[1:]
+		b.bytes -= len(m.buf)
+		b.space.Signal()
 		c.mu.Unlock()
 		c.serve(m)
 		c.mu.Lock()
 	}
-	if len(d.inbox) == 0 {
-		d.inbox = nil
+	if len(b.msgs) == 0 {
+		b.msgs = nil
 	}
 }
 

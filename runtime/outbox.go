@@ -37,18 +37,34 @@ type outbox struct {
 	waiting int      // bytes in frames
 	queued  int      // bytes accepted and not yet written: waiting plus the batch being written
 
-	pong       []byte // payload of the latest ping not answered yet
+	ctl        *control // the pong and close frames, made when first needed
 	pongDue    bool
 	pingDue    bool
-	closeFrame []byte // set once the close is decided
-	closeTaken bool   // the close frame is in a batch being written
+	closeTaken bool // the close frame is in a batch being written
 
-	batch    net.Buffers   // the array batches are built in; reused by the role holder
-	inflight net.Buffers   // what of the batch is still to be written (the wire consumes it)
-	stopped  chan struct{} // closed once nothing more will be written and no one holds the role
+	batch    net.Buffers // the array batches are built in; reused by the role holder
+	inflight net.Buffers // what of the batch is still to be written (the wire consumes it)
+	// Once nothing more will be written and no one holds the role, the
+	// outbox has stopped; end waits for that on a channel made on demand.
+	stopped bool
+	stopCh  chan struct{}
 
 	closeSent func()      // runs after the close frame is written
 	failed    func(error) // runs when a write fails; the socket is then dead
+}
+
+// control holds the outbox's rare frames apart, so that a connection that
+// is never pinged and never closes by itself carries no room for them.
+type control struct {
+	pong  []byte // payload of the latest ping not answered yet
+	close []byte // the close frame, once decided
+}
+
+func (o *outbox) control() *control {
+	if o.ctl == nil {
+		o.ctl = new(control)
+	}
+	return o.ctl
 }
 
 type writerRole uint8
@@ -80,7 +96,6 @@ const keepQueueCap = 16
 func (o *outbox) init(w wire, nb bool, limit int, closeSent func(), failed func(error)) {
 	o.w, o.nb, o.limit = w, nb, limit
 	o.closeSent, o.failed = closeSent, failed
-	o.stopped = make(chan struct{})
 }
 
 // send queues a complete data frame, which the outbox then owns. It never
@@ -183,7 +198,8 @@ func (o *outbox) pongTo(p string) {
 		o.mu.Unlock()
 		return
 	}
-	o.pong = append(o.pong[:0], p...)
+	ctl := o.control()
+	ctl.pong = append(ctl.pong[:0], p...)
 	o.pongDue = true
 	o.kickLocked()
 }
@@ -219,7 +235,7 @@ func (o *outbox) foreign(f []byte) {
 
 func (o *outbox) decideCloseLocked(p []byte, drop bool) {
 	o.phase = phaseClosing
-	o.closeFrame = controlFrame(websocket.CloseMessage, p)
+	o.control().close = controlFrame(websocket.CloseMessage, p)
 	if drop {
 		o.dropLocked()
 	}
@@ -324,7 +340,7 @@ func (o *outbox) takeLocked() (n int, last, ok bool) {
 	}
 	b := o.batch[:0]
 	if o.pongDue {
-		b = append(b, controlFrame(websocket.PongMessage, o.pong))
+		b = append(b, controlFrame(websocket.PongMessage, o.ctl.pong))
 		o.pongDue = false
 	}
 	if o.pingDue && o.phase == phaseOpen {
@@ -339,7 +355,7 @@ func (o *outbox) takeLocked() (n int, last, ok bool) {
 		o.waiting = 0
 	}
 	if o.phase == phaseClosing && !o.closeTaken {
-		b = append(b, o.closeFrame)
+		b = append(b, o.ctl.close)
 		o.closeTaken = true
 		last = true
 	}
@@ -378,13 +394,32 @@ func (o *outbox) releaseLocked() {
 	}
 }
 
+// stop notes that the outbox stopped; o.mu is held.
 func (o *outbox) stop() {
-	select {
-	case <-o.stopped:
-	default:
-		close(o.stopped)
+	if o.stopped {
+		return
+	}
+	o.stopped = true
+	if o.stopCh != nil {
+		close(o.stopCh)
 	}
 }
+
+// done returns a channel closed once the outbox has stopped.
+func (o *outbox) done() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stopped {
+		return closedChan
+	}
+	if o.stopCh == nil {
+		o.stopCh = make(chan struct{})
+	}
+	return o.stopCh
+}
+
+// closedChan is a channel that is always closed.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // fail ends writing after the socket failed (or a write made no progress
 // for the write timeout): whatever is left is dropped, nothing else is
@@ -419,13 +454,13 @@ func (o *outbox) end(grace time.Duration) {
 	if closing {
 		t := time.NewTimer(grace)
 		select {
-		case <-o.stopped:
+		case <-o.done():
 		case <-t.C:
 		}
 		t.Stop()
 	}
 	o.w.shut()
-	<-o.stopped
+	<-o.done()
 }
 
 // pending is the number of bytes accepted and not yet written.

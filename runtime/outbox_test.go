@@ -273,7 +273,7 @@ func TestOutboxNothingAfterClose(t *testing.T) {
 		t.Fatalf("wrote %q", got)
 	}
 	select {
-	case <-o.stopped:
+	case <-o.done():
 	default:
 		t.Fatal("outbox not stopped after its close frame")
 	}
@@ -337,7 +337,7 @@ func TestOutboxFailureStopsEverything(t *testing.T) {
 	if len(w.bytes()) != before {
 		t.Fatal("bytes were written after the failure")
 	}
-	<-o.stopped
+	<-o.done()
 }
 
 // end writes a decided close frame before shutting the socket, but gives

@@ -7,8 +7,8 @@ import "time"
 // messages refused in a row. It belongs to the connection's reader.
 type limiter struct {
 	msgs, bytes float64 // tokens left
-	last        time.Time
-	refused     int
+	last        mono    // zero before the first message
+	refused     int32
 }
 
 // verdict is what the limiter says of one message.
@@ -21,13 +21,13 @@ const (
 )
 
 // take charges one message of n bytes at now.
-func (l *limiter) take(cfg *rateConfig, now time.Time, n int) verdict {
+func (l *limiter) take(cfg *rateConfig, now mono, n int) verdict {
 	if !cfg.on {
 		return allowed
 	}
-	if l.last.IsZero() {
+	if l.last == 0 {
 		l.msgs, l.bytes = cfg.burst, cfg.burstBytes
-	} else if dt := now.Sub(l.last).Seconds(); dt > 0 {
+	} else if dt := time.Duration(now - l.last).Seconds(); dt > 0 {
 		l.msgs = min(cfg.burst, l.msgs+dt*cfg.messages)
 		l.bytes = min(cfg.burstBytes, l.bytes+dt*cfg.bytes)
 	}
@@ -45,7 +45,7 @@ func (l *limiter) take(cfg *rateConfig, now time.Time, n int) verdict {
 		return allowed
 	}
 	l.refused++
-	if l.refused >= cfg.maxRefused {
+	if int(l.refused) >= cfg.maxRefused {
 		return exceeded
 	}
 	return refused

@@ -79,12 +79,23 @@ func (ep *endpoint) release(m *inMsg) {
 // reader is the reader role's state; whoever holds the role (see
 // dispatch.go) is the only one to touch it.
 type reader struct {
-	armed    time.Time // when the keepalive deadline was last moved
-	deadline time.Time // the read deadline in force; zero for none
-	msgStart time.Time // when the message being read began
+	armed    mono // when the keepalive deadline was last moved
+	deadline mono // the read deadline in force; zero for none
+	msgStart mono // when the message being read began
 	inMsg    bool
 	limit    limiter
 }
+
+// mono is a point on the process's monotonic clock, in nanoseconds since
+// the runtime package started. It is a third of a time.Time's size, which
+// counts in what an idle connection costs.
+type mono int64
+
+var epoch = time.Now()
+
+func monoNow() mono { return mono(time.Since(epoch)) }
+
+func (m mono) add(d time.Duration) mono { return m + mono(d) }
 
 // deadlineSlack bounds how far behind the keepalive deadline may fall
 // before it is moved again, as a fraction of its timeout. Moving a deadline
@@ -93,35 +104,39 @@ type reader struct {
 // every read under at least 15/16 of its timeout and at most all of it.
 const deadlineSlack = 16
 
-func (r *reader) init(c *Conn, now time.Time) {
+func (r *reader) init(c *Conn, now mono) {
 	if c.ep.cfg.pongTimeout > 0 {
-		r.set(c, now.Add(c.ep.cfg.pongTimeout))
+		r.set(c, now.add(c.ep.cfg.pongTimeout))
 		r.armed = now
 	}
 }
 
-func (r *reader) set(c *Conn, t time.Time) {
-	_ = c.ws.SetReadDeadline(t)
+func (r *reader) set(c *Conn, t mono) {
+	var at time.Time
+	if t != 0 {
+		at = epoch.Add(time.Duration(t))
+	}
+	_ = c.ws.SetReadDeadline(at)
 	r.deadline = t
 }
 
 // keepalive is the deadline that any traffic from the peer earns.
-func (r *reader) keepalive(c *Conn, now time.Time) time.Time {
+func (r *reader) keepalive(c *Conn, now mono) mono {
 	if p := c.ep.cfg.pongTimeout; p > 0 {
-		return now.Add(p)
+		return now.add(p)
 	}
-	return time.Time{}
+	return 0
 }
 
 // alive notes traffic from the peer at now: the keepalive deadline moves
 // (lazily), but never past the end of a message still arriving.
-func (r *reader) alive(c *Conn, now time.Time) {
+func (r *reader) alive(c *Conn, now mono) {
 	cfg := &c.ep.cfg
-	if cfg.pongTimeout <= 0 || now.Sub(r.armed) <= cfg.pongTimeout/deadlineSlack {
+	if cfg.pongTimeout <= 0 || time.Duration(now-r.armed) <= cfg.pongTimeout/deadlineSlack {
 		return
 	}
 	t := r.keepalive(c, now)
-	if end := r.msgStart.Add(cfg.messageTimeout); r.inMsg && t.After(end) {
+	if end := r.msgStart.add(cfg.messageTimeout); r.inMsg && t > end {
 		t = end
 	}
 	r.set(c, t)
@@ -131,19 +146,19 @@ func (r *reader) alive(c *Conn, now time.Time) {
 // begin starts a message: the read deadline is pulled in to its end when
 // it lies later. With the defaults (MessageTimeout = PongTimeout) it never
 // does, and a message costs no deadline update.
-func (r *reader) begin(c *Conn, now time.Time) {
+func (r *reader) begin(c *Conn, now mono) {
 	r.msgStart, r.inMsg = now, true
-	end := now.Add(c.ep.cfg.messageTimeout)
-	if r.deadline.IsZero() || r.deadline.After(end) {
+	end := now.add(c.ep.cfg.messageTimeout)
+	if r.deadline == 0 || r.deadline > end {
 		r.set(c, end)
 	}
 }
 
 // end finishes a message: a deadline pulled in for it goes back to the
 // keepalive.
-func (r *reader) end(c *Conn, now time.Time) {
+func (r *reader) end(c *Conn, now mono) {
 	r.inMsg = false
-	if r.deadline.Equal(r.msgStart.Add(c.ep.cfg.messageTimeout)) {
+	if r.deadline == r.msgStart.add(c.ep.cfg.messageTimeout) {
 		r.set(c, r.keepalive(c, now))
 		r.armed = now
 		return
@@ -169,7 +184,7 @@ func (c *Conn) readLoop(gen uint32) {
 			break
 		}
 		c.nIn.Add(1)
-		now := time.Now()
+		now := monoNow()
 		var m *inMsg
 		m, err = c.readMessage(mt, r, now)
 		if err != nil {
@@ -185,7 +200,7 @@ func (c *Conn) readLoop(gen uint32) {
 // readMessage reads the rest of one message. It returns nil without error
 // for a message it discarded (too big, or after our close), and an error
 // when the connection is over.
-func (c *Conn) readMessage(mt int, r io.Reader, now time.Time) (*inMsg, error) {
+func (c *Conn) readMessage(mt int, r io.Reader, now mono) (*inMsg, error) {
 	cfg := &c.ep.cfg
 	c.rd.begin(c, now)
 	if c.closing() {
@@ -338,7 +353,7 @@ func (c *Conn) overloaded() error {
 // the middle of a message is the message timeout, which says so with 1008.
 func (c *Conn) readFailed(err error) error {
 	var ne net.Error
-	if c.rd.inMsg && errors.As(err, &ne) && ne.Timeout() && !time.Now().Before(c.rd.msgStart.Add(c.ep.cfg.messageTimeout)) {
+	if c.rd.inMsg && errors.As(err, &ne) && ne.Timeout() && monoNow() >= c.rd.msgStart.add(c.ep.cfg.messageTimeout) {
 		c.ep.stats.timedOut.Add(1)
 		_ = c.closeWith(websocket.ClosePolicyViolation, "message timeout", ErrMessageTimeout, true)
 		return errFailed

@@ -225,8 +225,9 @@ type versionCounts struct {
 // stranger reports whether k is a row that maxStrangers bounds.
 func (k versionKey) stranger() bool { return k.fp != "" && k.status != VersionCompatible }
 
-// add counts c, which is joining the registry, and records the row it is
-// counted in for remove.
+// add counts c, which is joining the registry, and notes whether it was
+// counted without its fingerprint, for remove. A server connection's
+// version is settled before it joins and does not change.
 func (vc *versionCounts) add(c *Conn) {
 	v := c.Version()
 	k := versionKey{v.Fingerprint, v.Status}
@@ -241,12 +242,17 @@ func (vc *versionCounts) add(c *Conn) {
 		}
 	}
 	vc.rows[k]++
-	c.counted = k
+	c.countedAnon = k.fp == "" && v.Fingerprint != ""
 }
 
-// remove uncounts c, which is leaving the registry.
+// remove uncounts c, which is leaving the registry, from the row add
+// counted it in: its version's, without the fingerprint if add left it out.
 func (vc *versionCounts) remove(c *Conn) {
-	k := c.counted
+	v := c.Version()
+	k := versionKey{v.Fingerprint, v.Status}
+	if c.countedAnon {
+		k.fp = ""
+	}
 	if n := vc.rows[k]; n > 1 {
 		vc.rows[k] = n - 1
 		return
