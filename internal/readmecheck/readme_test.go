@@ -253,6 +253,8 @@ func TestShellBlocks(t *testing.T) {
 			if !bytes.Equal(got, jsclient.Script()) {
 				t.Errorf("README.md:%d: the copied script is not the embedded one", b.line)
 			}
+		case cmdline == "go run ./cmd/ambigen breaking -against HEAD~1 schema/messages.yaml":
+			checkBreakingAgainst(t, b, cmdline)
 		default:
 			t.Errorf("README.md:%d: no test runs %q", b.line, cmdline)
 		}
@@ -386,5 +388,35 @@ func TestBundleSizes(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("README.md should say %q (the sizes changed; update the README)", want)
 		}
+	}
+}
+
+// checkBreakingAgainst runs the README's schema check in this repository: it must compare (exit
+// 0, or 1 when the last commit did break something) and print the fingerprints of both schemas.
+// A clone without the previous commit (a shallow one) is compared against HEAD instead, which
+// exercises the same path.
+func checkBreakingAgainst(t *testing.T, b block, cmdline string) {
+	t.Helper()
+	args := strings.Fields(cmdline)[2:]
+	if err := exec.Command("git", "-C", root, "rev-parse", "--verify", "-q", "HEAD~1").Run(); err != nil {
+		t.Logf("README.md:%d: this clone has no HEAD~1; comparing against HEAD", b.line)
+		args[3] = "HEAD"
+	}
+	cmd := exec.Command("go", append([]string{"run"}, args...)...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("README.md:%d: %v", b.line, err)
+	}
+	if code != 0 && code != 1 {
+		t.Fatalf("README.md:%d: %s exited %d:\n%s%s", b.line, cmdline, code, out, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), gen.Fingerprint) {
+		t.Errorf("README.md:%d: the summary does not name the schema's fingerprint %s:\n%s", b.line, gen.Fingerprint, stderr.String())
 	}
 }
