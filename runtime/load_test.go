@@ -72,7 +72,15 @@ func orderedClient(url string, id, n int) error {
 				return fmt.Errorf("client %d: message %d arrived as number %d", id, i, v)
 			}
 		case <-ctx.Done():
-			return fmt.Errorf("client %d: only %d of %d replies", id, i, n)
+			// Say where the messages stopped: the client's counts and
+			// whether its connection is still up.
+			state := "open"
+			select {
+			case <-c.Conn().Done():
+				state = "closed"
+			default:
+			}
+			return fmt.Errorf("client %d: only %d of %d replies (connection %s, client stats %+v)", id, i, n, state, c.Stats())
 		}
 	}
 	return nil
