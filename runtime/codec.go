@@ -302,24 +302,7 @@ func (e *anyEncoder) encode(w *jx.Writer, v any) error {
 			return nil
 		}
 		return e.nested(v, reflect.ValueOf(v).UnsafePointer(), func() error {
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			w.ObjStart()
-			for i, k := range keys {
-				if i > 0 {
-					w.Comma()
-				}
-				writeString(w, k)
-				w.RawStr(":")
-				if err := e.encode(w, v[k]); err != nil {
-					return encodeErrorAt(fieldSegment(k), err)
-				}
-			}
-			w.ObjEnd()
-			return nil
+			return encodeSortedMap(w, v, e.encode)
 		})
 	case []any:
 		if v == nil {
@@ -511,24 +494,7 @@ func List[T any](elem Codec[T]) Codec[[]T] {
 func Map[T any](elem Codec[T]) Codec[map[string]T] {
 	return Codec[map[string]T]{
 		Encode: func(w *jx.Writer, v map[string]T) error {
-			keys := make([]string, 0, len(v))
-			for k := range v {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			w.ObjStart()
-			for i, k := range keys {
-				if i > 0 {
-					w.Comma()
-				}
-				writeString(w, k)
-				w.RawStr(":")
-				if err := elem.Encode(w, v[k]); err != nil {
-					return encodeErrorAt(fieldSegment(k), err)
-				}
-			}
-			w.ObjEnd()
-			return nil
+			return encodeSortedMap(w, v, elem.Encode)
 		},
 		Decode: func(d *Decoder) (map[string]T, error) {
 			switch t := d.Next(); t {
@@ -803,4 +769,27 @@ func asEncodeError(err error) error {
 		return ee
 	}
 	return &EncodeError{Err: err}
+}
+
+// encodeSortedMap writes m as a JSON object with its keys in sorted order,
+// so that output is deterministic; an error is located at its key.
+func encodeSortedMap[T any](w *jx.Writer, m map[string]T, enc func(*jx.Writer, T) error) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w.ObjStart()
+	for i, k := range keys {
+		if i > 0 {
+			w.Comma()
+		}
+		writeString(w, k)
+		w.RawStr(":")
+		if err := enc(w, m[k]); err != nil {
+			return encodeErrorAt(fieldSegment(k), err)
+		}
+	}
+	w.ObjEnd()
+	return nil
 }

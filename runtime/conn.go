@@ -59,10 +59,7 @@ type Conn struct {
 	pingTimer *time.Timer // re-armed after each ping; nil without pings
 	lingering *time.Timer // after our close frame: gives up on the peer's answer
 	finished  func()      // runs last, once the connection is down
-	// done is made by the first Done call and closed once everything is
-	// over (finishedAll): most connections are never asked.
-	done        chan struct{}
-	finishedAll bool
+	done      signal      // everything is over; see Done
 }
 
 type connState uint32
@@ -137,13 +134,7 @@ func (c *Conn) Context() context.Context { return c.ctx }
 func (c *Conn) Done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.finishedAll {
-		return closedChan
-	}
-	if c.done == nil {
-		c.done = make(chan struct{})
-	}
-	return c.done
+	return c.done.wait()
 }
 
 // Send is the untyped ws$send: v is encoded as encoding/json would, without
@@ -381,10 +372,7 @@ func (c *Conn) finish(readErr error) {
 		c.ep.hook("OnDisconnect", func() { fn(c, cause) })
 	}
 	c.mu.Lock()
-	c.finishedAll = true
-	if c.done != nil {
-		close(c.done)
-	}
+	c.done.fire()
 	c.mu.Unlock()
 	if c.finished != nil {
 		c.finished()

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -28,11 +29,21 @@ type testServer struct {
 
 func startServer(t testing.TB, opts Options, setup func(s *Server)) *testServer {
 	t.Helper()
+	return startServerOn(t, opts, setup, nil)
+}
+
+// startServerOn is startServer with the listener wrapped by wrap, when set.
+func startServerOn(t testing.TB, opts Options, setup func(s *Server), wrap func(net.Listener) net.Listener) *testServer {
+	t.Helper()
 	s := NewServer(opts)
 	if setup != nil {
 		setup(s)
 	}
-	hs := httptest.NewServer(s)
+	hs := httptest.NewUnstartedServer(s)
+	if wrap != nil {
+		hs.Listener = wrap(hs.Listener)
+	}
+	hs.Start()
 	ts := &testServer{Server: s, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/"}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -203,4 +214,20 @@ func canonical(raw []byte) []byte {
 		panic(err)
 	}
 	return w.Buf
+}
+
+// inParallel runs fn for runs runs, width at a time.
+func inParallel(runs, width int, fn func(run int)) {
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, width)
+	for run := range runs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			fn(run)
+		}()
+	}
+	wg.Wait()
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,37 +39,28 @@ func TestPingFloodWithoutReading(t *testing.T) {
 		})
 	}, 8<<10)
 	ping := []byte(strings.Repeat("p", 125))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for run := range runs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			c := dialRawTCP(t, ts.url, 4<<10)
-			if err := c.frame(0x1, true, []byte(`{"name":"go","message":null,"isAmbiorix":true}`)); err != nil {
-				t.Errorf("run %d: %v", run, err)
-				return
+	inParallel(runs, 16, func(run int) {
+		c := dialRawTCP(t, ts.url, 4<<10)
+		if err := c.frame(0x1, true, []byte(`{"name":"go","message":null,"isAmbiorix":true}`)); err != nil {
+			t.Errorf("run %d: %v", run, err)
+			return
+		}
+		// Flood for a while, then stop writing but still do not read
+		// until the server must have given up: it has read everything
+		// by then, so its close is a clean FIN, not a reset, and the
+		// client can read all that the server wrote.
+		stop := time.Now().Add(20 * time.Millisecond)
+		for time.Now().Before(stop) {
+			if c.frame(0x9, true, ping) != nil {
+				break
 			}
-			// Flood for a while, then stop writing but still do not read
-			// until the server must have given up: it has read everything
-			// by then, so its close is a clean FIN, not a reset, and the
-			// client can read all that the server wrote.
-			stop := time.Now().Add(20 * time.Millisecond)
-			for time.Now().Before(stop) {
-				if c.frame(0x9, true, ping) != nil {
-					break
-				}
-			}
-			time.Sleep(250 * time.Millisecond)
-			stream := c.drain(10 * time.Second)
-			if err := checkServerStream(stream, false, true); err != nil {
-				t.Errorf("run %d: %v", run, err)
-			}
-		}()
-	}
-	wg.Wait()
+		}
+		time.Sleep(250 * time.Millisecond)
+		stream := c.drain(10 * time.Second)
+		if err := checkServerStream(stream, false, true); err != nil {
+			t.Errorf("run %d: %v", run, err)
+		}
+	})
 	if st := ts.Stats(); st.SlowConsumers == 0 {
 		t.Fatalf("no connection was closed for making no write progress: %+v", st)
 	}

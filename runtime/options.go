@@ -269,35 +269,34 @@ type rateConfig struct {
 }
 
 func newRateConfig(r RateLimit, readLimit int64) rateConfig {
-	c := rateConfig{messages: r.Messages, burst: float64(r.Burst), bytes: r.Bytes, burstBytes: float64(r.BurstBytes), maxRefused: r.MaxRefused}
-	switch {
-	case c.messages < 0:
-		c.messages, c.burst = 0, 0
-	case c.messages == 0:
-		c.messages = DefaultRateMessages
-	}
-	if c.messages > 0 && c.burst <= 0 {
-		c.burst = DefaultRateBurst
-	}
-	switch {
-	case c.bytes < 0:
-		c.bytes, c.burstBytes = 0, 0
-	case c.bytes == 0:
-		c.bytes = DefaultRateBytes
-	}
-	if c.bytes > 0 {
-		if c.burstBytes <= 0 {
-			c.burstBytes = DefaultRateBurstBytes
-		}
-		if c.burstBytes < float64(readLimit) {
-			c.burstBytes = float64(readLimit)
-		}
+	c := rateConfig{maxRefused: r.MaxRefused}
+	c.messages, c.burst = bucketDefaults(r.Messages, float64(r.Burst), DefaultRateMessages, DefaultRateBurst)
+	c.bytes, c.burstBytes = bucketDefaults(r.Bytes, float64(r.BurstBytes), DefaultRateBytes, DefaultRateBurstBytes)
+	if c.bytes > 0 && c.burstBytes < float64(readLimit) {
+		// A message the read limit allows must fit in the bucket.
+		c.burstBytes = float64(readLimit)
 	}
 	if c.maxRefused <= 0 {
 		c.maxRefused = DefaultMaxRefused
 	}
 	c.on = c.messages > 0 || c.bytes > 0
 	return c
+}
+
+// bucketDefaults applies the defaults to one bucket: a negative rate turns
+// it off (zero rate and burst), zero takes the default rate, and a missing
+// burst the default burst.
+func bucketDefaults(rate, burst, defRate, defBurst float64) (float64, float64) {
+	switch {
+	case rate < 0:
+		return 0, 0
+	case rate == 0:
+		rate = defRate
+	}
+	if burst <= 0 {
+		burst = defBurst
+	}
+	return rate, burst
 }
 
 // unlimited is the RateLimit of a Go client by default.

@@ -45,9 +45,8 @@ type outbox struct {
 	batch    net.Buffers // the array batches are built in; reused by the role holder
 	inflight net.Buffers // what of the batch is still to be written (the wire consumes it)
 	// Once nothing more will be written and no one holds the role, the
-	// outbox has stopped; end waits for that on a channel made on demand.
-	stopped bool
-	stopCh  chan struct{}
+	// outbox has stopped; end waits for that.
+	stopped signal
 
 	closeSent func()      // runs after the close frame is written
 	failed    func(error) // runs when a write fails; the socket is then dead
@@ -395,31 +394,14 @@ func (o *outbox) releaseLocked() {
 }
 
 // stop notes that the outbox stopped; o.mu is held.
-func (o *outbox) stop() {
-	if o.stopped {
-		return
-	}
-	o.stopped = true
-	if o.stopCh != nil {
-		close(o.stopCh)
-	}
-}
+func (o *outbox) stop() { o.stopped.fire() }
 
 // done returns a channel closed once the outbox has stopped.
 func (o *outbox) done() <-chan struct{} {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.stopped {
-		return closedChan
-	}
-	if o.stopCh == nil {
-		o.stopCh = make(chan struct{})
-	}
-	return o.stopCh
+	return o.stopped.wait()
 }
-
-// closedChan is a channel that is always closed.
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // fail ends writing after the socket failed (or a write made no progress
 // for the write timeout): whatever is left is dropped, nothing else is

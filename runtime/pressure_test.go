@@ -370,25 +370,16 @@ func TestProtocolErrorCloseIsLast(t *testing.T) {
 		runs = 30
 	}
 	ts := streamingServer(t)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	for run := range runs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			stream, err := breakProtocolWhileStreaming(ts.url)
-			if err != nil {
-				t.Errorf("run %d: %v", run, err)
-				return
-			}
-			if err := checkServerStream(stream, true, false); err != nil {
-				t.Errorf("run %d: %v", run, err)
-			}
-		}()
-	}
-	wg.Wait()
+	inParallel(runs, 8, func(run int) {
+		stream, err := breakProtocolWhileStreaming(ts.url)
+		if err != nil {
+			t.Errorf("run %d: %v", run, err)
+			return
+		}
+		if err := checkServerStream(stream, true, false); err != nil {
+			t.Errorf("run %d: %v", run, err)
+		}
+	})
 }
 
 // streamingServer answers "go" by sending frames until the connection ends.

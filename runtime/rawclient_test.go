@@ -4,13 +4,11 @@ package runtime
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
@@ -153,23 +151,9 @@ func (c *rawClient) drain(d time.Duration) []byte {
 // blocks the server's writes quickly.
 func startServerBuffers(t testing.TB, opts Options, setup func(s *Server), sndbuf int) *testServer {
 	t.Helper()
-	s := NewServer(opts)
-	if setup != nil {
-		setup(s)
-	}
-	hs := httptest.NewUnstartedServer(s)
-	hs.Listener = &sndbufListener{Listener: hs.Listener, size: sndbuf}
-	hs.Start()
-	ts := &testServer{Server: s, http: hs, url: "ws" + strings.TrimPrefix(hs.URL, "http") + "/"}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		hs.Close()
+	return startServerOn(t, opts, setup, func(ln net.Listener) net.Listener {
+		return &sndbufListener{Listener: ln, size: sndbuf}
 	})
-	return ts
 }
 
 // sndbufListener sets the send buffer of the sockets it accepts and hands
