@@ -164,11 +164,15 @@ func newCluster(h *hub, b Broker, ttl time.Duration) *cluster {
 	c := &cluster{h: h, b: b, ttl: ttl, wake: make(chan struct{}, 1), stopped: make(chan struct{}), nodes: map[nodeID]*remoteNode{}}
 	_, _ = rand.Read(c.id[:]) // crypto/rand does not fail on supported platforms
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	return c
+}
+
+// start runs the cluster's goroutines, once the hub holds it.
+func (c *cluster) start() {
 	c.wg.Add(3)
 	go c.publisher()
 	go c.subscriber()
 	go c.heartbeat()
-	return c
 }
 
 // The messages between nodes are binary: a version byte, the kind, the
@@ -288,10 +292,14 @@ func (c *cluster) publisher() {
 		select {
 		case <-c.wake:
 		case <-probe.C:
-			if down != nil && c.call() == nil {
-				c.mu.Lock()
-				c.down = nil
-				c.mu.Unlock()
+			if down == nil {
+				continue
+			}
+			err := c.call()
+			c.mu.Lock()
+			c.down = err // the latest reason, or nil: back
+			c.mu.Unlock()
+			if err == nil {
 				c.h.s.ep.log.Warn("ambigen: the broker is back")
 				c.h.presence.sendAll()
 			}

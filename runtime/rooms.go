@@ -59,6 +59,7 @@ func newHub(s *Server, opts Options) *hub {
 	h.presence.init(h, opts.PresenceInterval, opts.OnPresence)
 	if opts.Broker != nil {
 		h.cluster = newCluster(h, opts.Broker, opts.PresenceTTL)
+		h.cluster.start()
 	}
 	return h
 }
