@@ -98,6 +98,10 @@ func Cluster(nodes, clients, rounds int) (ClusterResult, error) {
 	goruntime.GC()
 	var pub0 int64
 	if r != nil {
+		// What the nodes publish as they meet (their presence) must be over.
+		if err := r.Quiet(300*time.Millisecond, 10*time.Second); err != nil {
+			return res, err
+		}
 		if pub0, err = r.Publishes(); err != nil {
 			return res, err
 		}

@@ -148,6 +148,31 @@ func (s *Server) Publishes() (int64, error) {
 	return 0, nil // no PUBLISH yet
 }
 
+// Quiet waits until no PUBLISH has run for d (what nodes publish as they
+// meet, say, has settled), or fails after timeout.
+func (s *Server) Quiet(d, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	last, err := s.Publishes()
+	if err != nil {
+		return err
+	}
+	since := time.Now()
+	for time.Since(since) < d {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("redistest: PUBLISH commands did not stop for %v within %v", d, timeout)
+		}
+		time.Sleep(d / 10)
+		n, err := s.Publishes()
+		if err != nil {
+			return err
+		}
+		if n != last {
+			last, since = n, time.Now()
+		}
+	}
+	return nil
+}
+
 // command sends one inline command on a new connection and returns the
 // reply: a status line as it is ("+PONG"), a bulk string's contents.
 func command(addr, cmd string) (string, error) {
