@@ -363,3 +363,37 @@ func runNodeProcess() {
 	fmt.Println("ready")
 	select {} // until killed
 }
+
+// What is published on the channel by something other than a node, or a
+// node's message whose frame is broken, is dropped and counted: it would
+// corrupt the stream of every client it was queued to.
+func TestClusterDropsMalformedMessages(t *testing.T) {
+	r := redistest.Start(t)
+	nodes := cluster(t, r, 2, runtime.Options{PresenceTTL: time.Minute})
+	p := nodes[1].dial(t, "")
+	other, err := redis.New(r.URL, redis.Options{Channel: "test-" + t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	id := make([]byte, 8) // a node id no node has
+	junk := [][]byte{
+		[]byte("not a node's message"),
+		append([]byte{1, 1}, append(id, `{"name":"chat"}`...)...),          // everyone, without a frame header
+		append([]byte{1, 1}, append(id, 0x81, 10, 'x')...),                 // a frame shorter than it says
+		append([]byte{1, 2}, append(id, 200)...),                           // a room name longer than the message
+		append([]byte{1, 4}, append(id, 0, 5)...),                          // presence of 5 rooms with none there
+		append([]byte{1, 99}, id...),                                       // an unknown kind
+		append([]byte{1, 1}, append(id, 0x81|0x00, 0x80|2, 0, 0, 0, 0)...), // a masked frame
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := other.Publish(ctx, junk...); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() bool { return nodes[1].rt.BrokerStats().Invalid == uint64(len(junk)) },
+		"node 1 counted %d invalid messages, want %d", nodes[1].rt.BrokerStats().Invalid, len(junk))
+	// The client's stream is intact: the next message it reads is a real one.
+	nodes[0].rt.Broadcast("chat", "after the junk")
+	p.expect(t, "after the junk")
+}
