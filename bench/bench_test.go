@@ -144,3 +144,34 @@ func TestStormSmoke(t *testing.T) {
 		t.Error("no client got a count update")
 	}
 }
+
+func TestClusterSmoke(t *testing.T) {
+	for _, nodes := range []int{1, 3} {
+		r, err := Cluster(nodes, 30, 3)
+		if err != nil {
+			t.Fatalf("%d nodes: %v", nodes, err)
+		}
+		t.Logf("%+v", r)
+		if r.Min <= 0 || r.Median < r.Min || r.CPUPerRound <= 0 {
+			t.Errorf("%d nodes: %+v", nodes, r)
+		}
+		// One PUBLISH per broadcast, whatever it reaches; none on one node.
+		if want := map[int]float64{1: 0, 3: 1}[nodes]; r.PublishesPerRound != want {
+			t.Errorf("%d nodes: %.2f publishes per broadcast, want %v", nodes, r.PublishesPerRound, want)
+		}
+	}
+}
+
+func TestRoomSmoke(t *testing.T) {
+	for _, filter := range []bool{false, true} {
+		r, err := Room(10, 40, 3, filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%+v", r)
+		// Exactly the members get each broadcast.
+		if r.SentPerRound != 10 || r.Median <= 0 || r.CPUPerRound <= 0 {
+			t.Errorf("filter %v: %+v", filter, r)
+		}
+	}
+}

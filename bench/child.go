@@ -27,6 +27,7 @@ const ChildEnv = "AMBIBENCH_CHILD"
 type childSpec struct {
 	Mode     string        // "echo", "listen", "idle", "burst", "hold" or "storm"
 	URL      string        // ws://127.0.0.1:port/
+	URLs     []string      // several servers: connection i dials URLs[i%len(URLs)] instead of URL
 	N        int           // connections
 	Frame    []byte        // what each client sends (echo, idle)
 	Duration time.Duration // echo: how long to send
@@ -84,7 +85,11 @@ func runChild(spec childSpec) error {
 		goruntime.KeepAlive(conns)
 		return nil
 	}
-	conns, err := dialAll(spec.URL, spec.N, spec.Slow, spec.Mode == "hold")
+	urls := spec.URLs
+	if len(urls) == 0 {
+		urls = []string{spec.URL}
+	}
+	conns, err := dialAll(urls, spec.N, spec.Slow, spec.Mode == "hold")
 	if err != nil {
 		return err
 	}
@@ -136,12 +141,13 @@ func runChild(spec childSpec) error {
 	return nil
 }
 
-// dialAll opens n connections, a few at a time so that the server's accept
-// queue is not overrun. With slow set, connection 0 asks for a tiny receive
-// buffer, so that its kernel buffers fill quickly once it stops reading;
+// dialAll opens n connections, spread over urls, a few at a time so that
+// the servers' accept queues are not overrun. With slow set, connection 0
+// asks for a tiny receive buffer, so that its kernel buffers fill quickly
+// once it stops reading;
 // big gives every connection a large write buffer, so that a long message
 // goes out in few frames.
-func dialAll(url string, n int, slow, big bool) ([]*websocket.Conn, error) {
+func dialAll(urls []string, n int, slow, big bool) ([]*websocket.Conn, error) {
 	conns := make([]*websocket.Conn, n)
 	const parallel = 8
 	var next atomic.Int64
@@ -170,7 +176,7 @@ func dialAll(url string, n int, slow, big bool) ([]*websocket.Conn, error) {
 						return c, err
 					}
 				}
-				ws, _, err := d.Dial(url, nil)
+				ws, _, err := d.Dial(urls[i%len(urls)], nil)
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {

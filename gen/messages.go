@@ -16,7 +16,7 @@ const _ = runtime.IsAtLeastVersion0_2_0
 // Fingerprint identifies the wire contract of the schema: message names, directions,
 // payload and reply types, fields and enum values, but not docs, order or names of
 // types. A schema that changes what goes on the wire has another fingerprint.
-const Fingerprint = "b9d5da01931570b8a61aab9c22d78a92"
+const Fingerprint = "509c77d48150874b133ddc3cdc2d2cad"
 
 // Wire names of the messages.
 const (
@@ -26,6 +26,10 @@ const (
 	NamePost     = "post"
 	NameAdd      = "add"
 	NameConfirm  = "confirm"
+	NameJoin     = "join"
+	NameLeave    = "leave"
+	NameSay      = "say"
+	NamePresence = "presence"
 )
 
 // ChatMessage is a schema type.
@@ -80,6 +84,37 @@ type ConfirmRequest struct {
 // Asks the user a yes/no question.
 type ConfirmReply struct {
 	Ok bool `json:"ok"`
+}
+
+// Join is the payload of message "join".
+//
+// Asks the server to put this tab in a room; the server decides. The chat puts every tab in "#general" and lets it join "#random".
+type Join struct {
+	Room string `json:"room"`
+}
+
+// Leave is the payload of message "leave".
+//
+// Asks the server to take this tab out of a room.
+type Leave struct {
+	Room string `json:"room"`
+}
+
+// Say is the payload of message "say".
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+type Say struct {
+	Room string `json:"room"`
+	Text string `json:"text"`
+}
+
+// Presence is the payload of message "presence".
+//
+// Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+type Presence struct {
+	Room  string   `json:"room"`
+	Count int64    `json:"count"`
+	Users []string `json:"users"`
 }
 
 // Server is the typed server side of the schema: it registers handlers for
@@ -193,6 +228,61 @@ func (s *Server) HandleAdd(fn func(context.Context, *Conn, AddRequest) (int64, e
 	}))
 }
 
+// OnJoin registers fn for the message "join" from clients. It panics if one is already registered.
+//
+// Asks the server to put this tab in a room; the server decides. The chat puts every tab in "#general" and lets it join "#random".
+func (s *Server) OnJoin(fn func(context.Context, *Conn, Join)) {
+	mustRegister(runtime.On(s.rt, NameJoin, codecJoin, func(ctx context.Context, c *runtime.Conn, msg Join) {
+		fn(ctx, connOf(c), msg)
+	}))
+}
+
+// OnLeave registers fn for the message "leave" from clients. It panics if one is already registered.
+//
+// Asks the server to take this tab out of a room.
+func (s *Server) OnLeave(fn func(context.Context, *Conn, Leave)) {
+	mustRegister(runtime.On(s.rt, NameLeave, codecLeave, func(ctx context.Context, c *runtime.Conn, msg Leave) {
+		fn(ctx, connOf(c), msg)
+	}))
+}
+
+// OnSay registers fn for the message "say" from clients. It panics if one is already registered.
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (s *Server) OnSay(fn func(context.Context, *Conn, Say)) {
+	mustRegister(runtime.On(s.rt, NameSay, codecSay, func(ctx context.Context, c *runtime.Conn, msg Say) {
+		fn(ctx, connOf(c), msg)
+	}))
+}
+
+// BroadcastSay sends "say" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (s *Server) BroadcastSay(msg Say) (int, error) {
+	return runtime.Broadcast(s.rt, NameSay, codecSay, msg, nil)
+}
+
+// BroadcastSayFunc sends "say" to every live client for which keep returns true.
+func (s *Server) BroadcastSayFunc(msg Say, keep func(*Conn) bool) (int, error) {
+	return runtime.Broadcast(s.rt, NameSay, codecSay, msg, func(c *runtime.Conn) bool {
+		return keep(connOf(c))
+	})
+}
+
+// BroadcastPresence sends "presence" to every live client and returns how many it was queued to. A msg that does not encode is sent to nobody and returned as a *runtime.EncodeError.
+//
+// Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+func (s *Server) BroadcastPresence(msg Presence) (int, error) {
+	return runtime.Broadcast(s.rt, NamePresence, codecPresence, msg, nil)
+}
+
+// BroadcastPresenceFunc sends "presence" to every live client for which keep returns true.
+func (s *Server) BroadcastPresenceFunc(msg Presence, keep func(*Conn) bool) (int, error) {
+	return runtime.Broadcast(s.rt, NamePresence, codecPresence, msg, func(c *runtime.Conn) bool {
+		return keep(connOf(c))
+	})
+}
+
 // Conn is the typed view of one connection on the server. It is safe for
 // concurrent use, like the runtime.Conn it embeds. A connection has one *Conn
 // for its whole life: handlers get the same value every time, so it can key a map.
@@ -240,6 +330,113 @@ func (c *Conn) SendPost(msg ChatMessage) error {
 // Asks the user a yes/no question.
 func (c *Conn) Confirm(ctx context.Context, req ConfirmRequest) (ConfirmReply, error) {
 	return runtime.Call(ctx, c.Conn, NameConfirm, codecConfirmRequest, codecConfirmReply, req)
+}
+
+// SendSay queues "say" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (c *Conn) SendSay(msg Say) error {
+	return runtime.Send(c.Conn, NameSay, codecSay, msg)
+}
+
+// SendPresence queues "presence" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
+//
+// Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+func (c *Conn) SendPresence(msg Presence) error {
+	return runtime.Send(c.Conn, NamePresence, codecPresence, msg)
+}
+
+// Audience is whom a message is addressed to: everyone, the members of a room, or the
+// connections of a user, on every node of the cluster when the server has a
+// runtime.Broker, or on this node alone (Local). Make one with Server.Room, Server.User
+// or Server.Everyone; it is a small value, cheap to make for each message.
+type Audience struct {
+	rt runtime.Audience
+}
+
+// Room is the members of the room named name; the server adds connections with Join.
+func (s *Server) Room(name string) Audience {
+	return Audience{s.rt.Room(name)}
+}
+
+// User is every connection whose user key is key (see runtime.Options.UserKey): all the
+// tabs of one person.
+func (s *Server) User(key string) Audience {
+	return Audience{s.rt.User(key)}
+}
+
+// Everyone is every connection.
+func (s *Server) Everyone() Audience {
+	return Audience{s.rt.Everyone()}
+}
+
+// Join adds c to room; a connection may be in many rooms and leaves them all when it
+// closes. Clients cannot join rooms by themselves (see runtime.Server.Join).
+func (s *Server) Join(c *Conn, room string) error {
+	return s.rt.Join(c.Conn, room)
+}
+
+// Leave takes c out of room and reports whether it was in it.
+func (s *Server) Leave(c *Conn, room string) bool {
+	return s.rt.Leave(c.Conn, room)
+}
+
+// Presence is who is in room now, on every node of the cluster.
+func (s *Server) Presence(room string) runtime.Presence {
+	return s.rt.Presence(room)
+}
+
+// Local is the same audience on this node only: a hook that runs on every node (such as
+// runtime.Options.OnPresence) uses it so that each node tells its own connections once.
+func (a Audience) Local() Audience {
+	return Audience{a.rt.Local()}
+}
+
+// Runtime returns the untyped audience underneath.
+func (a Audience) Runtime() runtime.Audience {
+	return a.rt
+}
+
+// BroadcastGreeting sends "greeting" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// Says hello; the server answers the sender with "Hello from the server!".
+func (a Audience) BroadcastGreeting(msg string) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameGreeting, runtime.String, msg)
+}
+
+// BroadcastChat sends "chat" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
+func (a Audience) BroadcastChat(msg string) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameChat, runtime.String, msg)
+}
+
+// BroadcastUpdate sends "update" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// How many clients are connected.
+func (a Audience) BroadcastUpdate(msg Update) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameUpdate, codecUpdate, msg)
+}
+
+// BroadcastPost sends "post" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// A chat line with its author and metadata.
+func (a Audience) BroadcastPost(msg ChatMessage) (int, error) {
+	return runtime.BroadcastTo(a.rt, NamePost, codecChatMessage, msg)
+}
+
+// BroadcastSay sends "say" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (a Audience) BroadcastSay(msg Say) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameSay, codecSay, msg)
+}
+
+// BroadcastPresence sends "presence" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+func (a Audience) BroadcastPresence(msg Presence) (int, error) {
+	return runtime.BroadcastTo(a.rt, NamePresence, codecPresence, msg)
 }
 
 // Client is the typed client side of the schema, for Go programs that talk
@@ -353,6 +550,45 @@ func (c *Client) Add(ctx context.Context, req AddRequest) (int64, error) {
 func (c *Client) HandleConfirm(fn func(context.Context, ConfirmRequest) (ConfirmReply, error)) {
 	mustRegister(runtime.OnCall(c.rt, NameConfirm, codecConfirmRequest, codecConfirmReply, func(ctx context.Context, _ *runtime.Conn, req ConfirmRequest) (ConfirmReply, error) {
 		return fn(ctx, req)
+	}))
+}
+
+// SendJoin queues "join" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
+//
+// Asks the server to put this tab in a room; the server decides. The chat puts every tab in "#general" and lets it join "#random".
+func (c *Client) SendJoin(msg Join) error {
+	return runtime.Send(c.rt.Conn(), NameJoin, codecJoin, msg)
+}
+
+// SendLeave queues "leave" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
+//
+// Asks the server to take this tab out of a room.
+func (c *Client) SendLeave(msg Leave) error {
+	return runtime.Send(c.rt.Conn(), NameLeave, codecLeave, msg)
+}
+
+// OnSay registers fn for the message "say" from the server. It panics if one is already registered.
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (c *Client) OnSay(fn func(context.Context, Say)) {
+	mustRegister(runtime.On(c.rt, NameSay, codecSay, func(ctx context.Context, _ *runtime.Conn, msg Say) {
+		fn(ctx, msg)
+	}))
+}
+
+// SendSay queues "say" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
+//
+// A line said in a room; the server sends it to the room's members only, on every node.
+func (c *Client) SendSay(msg Say) error {
+	return runtime.Send(c.rt.Conn(), NameSay, codecSay, msg)
+}
+
+// OnPresence registers fn for the message "presence" from the server. It panics if one is already registered.
+//
+// Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+func (c *Client) OnPresence(fn func(context.Context, Presence)) {
+	mustRegister(runtime.On(c.rt, NamePresence, codecPresence, func(ctx context.Context, _ *runtime.Conn, msg Presence) {
+		fn(ctx, msg)
 	}))
 }
 
@@ -558,6 +794,155 @@ func decodeConfirmReply(d *runtime.Decoder) (ConfirmReply, error) {
 		switch i {
 		case 0:
 			v.Ok, err = runtime.Bool.Decode(d)
+		}
+		return err
+	})
+	return v, err
+}
+
+var codecJoin = runtime.Codec[Join]{
+	Decode: decodeJoin,
+	Encode: encodeJoin,
+}
+
+func encodeJoin(w *jx.Writer, v Join) error {
+	w.ObjStart()
+	w.RawStr("\"room\":")
+	if err := runtime.String.Encode(w, v.Room); err != nil {
+		return runtime.EncodeErrorAt("room", err)
+	}
+	w.ObjEnd()
+	return nil
+}
+
+// fieldsJoin lists the keys of Join, in the order of its fields.
+var fieldsJoin = runtime.NewFields(
+	runtime.Field{Name: "room", Required: true},
+)
+
+func decodeJoin(d *runtime.Decoder) (Join, error) {
+	var v Join
+	err := d.Object(fieldsJoin, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
+			v.Room, err = runtime.String.Decode(d)
+		}
+		return err
+	})
+	return v, err
+}
+
+var codecLeave = runtime.Codec[Leave]{
+	Decode: decodeLeave,
+	Encode: encodeLeave,
+}
+
+func encodeLeave(w *jx.Writer, v Leave) error {
+	w.ObjStart()
+	w.RawStr("\"room\":")
+	if err := runtime.String.Encode(w, v.Room); err != nil {
+		return runtime.EncodeErrorAt("room", err)
+	}
+	w.ObjEnd()
+	return nil
+}
+
+// fieldsLeave lists the keys of Leave, in the order of its fields.
+var fieldsLeave = runtime.NewFields(
+	runtime.Field{Name: "room", Required: true},
+)
+
+func decodeLeave(d *runtime.Decoder) (Leave, error) {
+	var v Leave
+	err := d.Object(fieldsLeave, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
+			v.Room, err = runtime.String.Decode(d)
+		}
+		return err
+	})
+	return v, err
+}
+
+var codecSay = runtime.Codec[Say]{
+	Decode: decodeSay,
+	Encode: encodeSay,
+}
+
+func encodeSay(w *jx.Writer, v Say) error {
+	w.ObjStart()
+	w.RawStr("\"room\":")
+	if err := runtime.String.Encode(w, v.Room); err != nil {
+		return runtime.EncodeErrorAt("room", err)
+	}
+	w.RawStr(",\"text\":")
+	if err := runtime.String.Encode(w, v.Text); err != nil {
+		return runtime.EncodeErrorAt("text", err)
+	}
+	w.ObjEnd()
+	return nil
+}
+
+// fieldsSay lists the keys of Say, in the order of its fields.
+var fieldsSay = runtime.NewFields(
+	runtime.Field{Name: "room", Required: true},
+	runtime.Field{Name: "text", Required: true},
+)
+
+func decodeSay(d *runtime.Decoder) (Say, error) {
+	var v Say
+	err := d.Object(fieldsSay, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
+			v.Room, err = runtime.String.Decode(d)
+		case 1:
+			v.Text, err = runtime.String.Decode(d)
+		}
+		return err
+	})
+	return v, err
+}
+
+var codecPresence = runtime.Codec[Presence]{
+	Decode: decodePresence,
+	Encode: encodePresence,
+}
+
+func encodePresence(w *jx.Writer, v Presence) error {
+	w.ObjStart()
+	w.RawStr("\"room\":")
+	if err := runtime.String.Encode(w, v.Room); err != nil {
+		return runtime.EncodeErrorAt("room", err)
+	}
+	w.RawStr(",\"count\":")
+	if err := runtime.Int.Encode(w, v.Count); err != nil {
+		return runtime.EncodeErrorAt("count", err)
+	}
+	w.RawStr(",\"users\":")
+	if err := codec_list_string.Encode(w, v.Users); err != nil {
+		return runtime.EncodeErrorAt("users", err)
+	}
+	w.ObjEnd()
+	return nil
+}
+
+// fieldsPresence lists the keys of Presence, in the order of its fields.
+var fieldsPresence = runtime.NewFields(
+	runtime.Field{Name: "room", Required: true},
+	runtime.Field{Name: "count", Required: true},
+	runtime.Field{Name: "users", Required: true},
+)
+
+func decodePresence(d *runtime.Decoder) (Presence, error) {
+	var v Presence
+	err := d.Object(fieldsPresence, func(d *runtime.Decoder, i int) (err error) {
+		switch i {
+		case 0:
+			v.Room, err = runtime.String.Decode(d)
+		case 1:
+			v.Count, err = runtime.Int.Decode(d)
+		case 2:
+			v.Users, err = codec_list_string.Decode(d)
 		}
 		return err
 	})

@@ -69,6 +69,25 @@
 // this: no handler can be registered for them. An Ambiorix R server
 // ignores the announcement and sends no verdict. See skew.go.
 //
+// # Rooms, users, presence and clusters
+//
+// A room is a named group of connections that the server joins and leaves
+// (Server.Join, Server.Leave); a user is every connection whose identity
+// has the same key (Options.UserKey). Server.Room, Server.User and
+// Server.Everyone make an Audience, and BroadcastTo sends to one, encoding
+// once and costing O(members). Server.Presence counts a room's connections
+// and lists its user keys; Options.OnPresence hears of a room that changed
+// at most once per Options.PresenceInterval. A connection leaves its rooms
+// and its user when it closes. Join, Leave and the audiences are safe from
+// any goroutine; OnPresence runs on a timer goroutine and must not block.
+//
+// With Options.Broker (package broker/redis), broadcasts to everyone, rooms
+// and users reach every node of the cluster, one published message each,
+// at most once and in each node's order, and presence is the cluster's.
+// When the broker fails, a node goes on delivering to its own connections
+// and its broadcasts return ErrBrokerUnavailable; see Broker and
+// Server.BrokerStats. See rooms.go, presence.go and broker.go.
+//
 // # Differences from the reference
 //
 // The server follows docs/PROTOCOL.md part B: only isAmbiorix: true is handled,

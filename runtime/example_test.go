@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 
@@ -73,4 +74,48 @@ func ExampleErrorf() {
 		fmt.Println(ce.Code, "-", ce.Message)
 	}
 	// Output: not_found - no user "bob"
+}
+
+// The server puts a connection in a room when it asks (clients cannot join
+// by themselves); a broadcast to the room reaches its members only, and
+// presence lists who is there by user key.
+func ExampleServer_Room() {
+	ctx := context.Background()
+	srv := runtime.NewServer(runtime.Options{
+		// The identity is the user key: here the name in the upgrade URL.
+		Authenticate: func(r *http.Request) (any, error) { return r.URL.Query().Get("name"), nil },
+	})
+	runtime.OnCall(srv, "join", runtime.String, runtime.Bool, func(ctx context.Context, c *runtime.Conn, room string) (bool, error) {
+		return true, srv.Join(c, room)
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(ctx)
+
+	got := make(chan string, 2)
+	dial := func(name string) *runtime.Client {
+		c := runtime.NewClient(runtime.ClientOptions{})
+		runtime.On(c, "news", runtime.String, func(ctx context.Context, _ *runtime.Conn, msg string) {
+			got <- name + " got " + msg
+		})
+		if err := c.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?name="+name); err != nil {
+			panic(err)
+		}
+		return c
+	}
+	ada, bob := dial("ada"), dial("bob")
+	defer ada.Close()
+	defer bob.Close()
+
+	if _, err := runtime.Call(ctx, ada.Conn(), "join", runtime.String, runtime.Bool, "lobby"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := runtime.BroadcastTo(srv.Room("lobby"), "news", runtime.String, "for the lobby")
+	fmt.Println(n, err, "-", <-got)
+	p := srv.Presence("lobby")
+	fmt.Println(p.Conns, p.Users)
+	// Output:
+	// 1 <nil> - ada got for the lobby
+	// 1 [ada]
 }

@@ -116,6 +116,36 @@ type Options struct {
 	// clients; it prints both fingerprints. NewServer panics on an entry
 	// that is not a fingerprint.
 	CompatibleFingerprints []string
+	// UserKey turns a connection's identity (what Authenticate returned)
+	// into its user key: connections with the same key are one user
+	// (Server.User), and presence lists keys. Called once per connection,
+	// when it joins the registry; "" means no user. Defaults to the identity
+	// itself when it is a string, its String method when it is a
+	// fmt.Stringer, and "" otherwise.
+	UserKey func(identity any) string
+	// OnPresence runs when the presence of a room (Server.Presence) has
+	// changed, at most once per room per PresenceInterval, with the room's
+	// presence at that moment: a burst of joins is one call. With a Broker
+	// it runs on every node, with the cluster's presence, so it should tell
+	// this node's connections only (Audience.Local). It runs on a timer's
+	// goroutine and must not block; a panic in it is recovered.
+	OnPresence func(p Presence)
+	// PresenceInterval is how often, at most, OnPresence hears of one room,
+	// and how often a node tells the others about its rooms. Defaults to
+	// 100 ms. Negative calls OnPresence on every change, on the goroutine
+	// that made it (as the Ambiorix documentation's chat announces every
+	// join: a crowd of N joining then costs N calls).
+	PresenceInterval time.Duration
+	// Broker joins this server to others (see Broker; package broker/redis):
+	// broadcasts to everyone, rooms and users, and presence, then span
+	// every node. Nil keeps the server on its own. The server publishes,
+	// subscribes and sends heartbeats on goroutines of its own until
+	// Shutdown.
+	Broker Broker
+	// PresenceTTL is how long a node's presence counts after the last
+	// message from it, so that a node that dies without a goodbye is
+	// forgotten. Each node reports every third of it. Defaults to 15 s.
+	PresenceTTL time.Duration
 	// Logger receives connection events at Debug and bad input at Warn.
 	// Every level is rate-limited, each line is one line, and what a peer
 	// sent is cut to a couple of hundred bytes. Nil is silent.

@@ -42,6 +42,8 @@ type Server struct {
 	raws     map[*websocket.Conn]struct{}
 	shutting bool
 	active   sync.WaitGroup // one per connection being upgraded or open
+
+	hub *hub // rooms, users, presence and the broker (rooms.go)
 }
 
 // NewServer returns a server configured by opts.
@@ -72,7 +74,11 @@ func NewServer(opts Options) *Server {
 		s.fallback = http.NotFoundHandler()
 	}
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
-	s.ep.leave = s.remove
+	s.hub = newHub(s, opts)
+	s.ep.leave = func(c *Conn) {
+		s.remove(c)
+		s.hub.drop(c)
+	}
 	s.schemas.Store(newSchemas(opts.CompatibleFingerprints))
 	return s
 }
@@ -166,6 +172,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.conns = append(s.conns, c)
 		s.versions.add(c)
 		s.mu.Unlock()
+		s.hub.connected(c)
 	}
 	s.ep.log.Debug("ambigen: connection opened", "conn", c.id, "remote", r.RemoteAddr)
 	handedOff = true
@@ -262,17 +269,22 @@ func (s *Server) Len() int {
 }
 
 // Broadcast is the untyped broadcast: v is encoded once as Conn.Send would,
-// and queued to every live connection. It returns how many it reached.
+// and queued to every live connection. It returns how many it reached. With
+// a Broker it is Everyone().Broadcast: the other nodes get it too.
 func (s *Server) Broadcast(name string, v any) (int, error) {
 	return s.BroadcastFunc(name, v, nil)
 }
 
 // BroadcastFunc is Broadcast to the connections for which keep returns
-// true (everyone but the sender, say).
+// true (everyone but the sender, say). A filter cannot travel to other
+// nodes: with keep, the broadcast stays on this one.
 func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, error) {
 	w, err := encodeUntyped(name, v)
 	if err != nil {
 		return 0, err
+	}
+	if keep == nil {
+		return s.Everyone().send(ownFrame(w))
 	}
 	return s.broadcastFrame(ownFrame(w), keep), nil
 }
@@ -290,6 +302,11 @@ func (s *Server) broadcastFrame(frame []byte, keep func(*Conn) bool) int {
 	if keep != nil {
 		conns = slices.DeleteFunc(conns, func(c *Conn) bool { return !keep(c) })
 	}
+	return fanOut(conns, frame)
+}
+
+// fanOut sends frame to conns, over several processors when they are many.
+func fanOut(conns []*Conn, frame []byte) int {
 	parts := min(goruntime.GOMAXPROCS(0), len(conns)/fanOutShare)
 	if parts <= 1 {
 		return sendAll(conns, frame)
@@ -330,6 +347,7 @@ func sendAll(conns []*Conn, frame []byte) int {
 // or until ctx ends; then it tears down what is left and returns ctx's
 // error. Raw connections are closed with 1001 as well.
 func (s *Server) Shutdown(ctx context.Context) error {
+	defer s.hub.shutdown()
 	s.mu.Lock()
 	s.shutting = true
 	conns := slices.Clone(s.conns)

@@ -86,11 +86,15 @@ func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 // returns how many connections it was queued to. It never waits on a slow
 // peer: one whose queue is full is closed with 1008 instead. A value that
 // does not encode is sent to nobody: Broadcast returns 0 and the
-// *EncodeError.
+// *EncodeError. With a Broker and keep nil, the other nodes get it too (see
+// Audience); a filter cannot travel, so with keep it stays on this node.
 func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) (int, error) {
 	w, err := encodeEnvelope(name, codec, v, meta{})
 	if err != nil {
 		return 0, err
+	}
+	if keep == nil {
+		return s.Everyone().send(ownFrame(w))
 	}
 	return s.broadcastFrame(ownFrame(w), keep), nil
 }

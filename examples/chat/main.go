@@ -5,11 +5,14 @@
 //
 // Usage:
 //
-//	go run ./examples/chat [-addr 127.0.0.1:3000] [-compatible fingerprint,...] [-presence-interval 100ms] [-v]
+//	go run ./examples/chat [-addr 127.0.0.1:3000] [-redis redis://127.0.0.1:6379] [-compatible fingerprint,...] [-presence-interval 100ms] [-v]
 //
-// then open the address it prints in two browser tabs. -compatible lists the fingerprints of
-// earlier schemas whose tabs this server still serves (docs/CHANGING-A-SCHEMA.md); tabs of other
-// schemas are asked to reload.
+// then open the address it prints in two browser tabs (add ?name=ada to a tab's address to be
+// listed by name). -redis joins this server to every other one started with the same Redis: run
+// it twice with -addr 127.0.0.1:3001 and 127.0.0.1:3002, and tabs on either chat together, the
+// count is the cluster's and #random spans both. -compatible lists the fingerprints of earlier
+// schemas whose tabs this server still serves (docs/CHANGING-A-SCHEMA.md); tabs of other schemas
+// are asked to reload.
 package main
 
 //go:generate go run ../../cmd/ambiorixjs build -tsc ../../ts/node_modules/.bin/tsc -entry web/app.ts -out static/app.js
@@ -27,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ambigen/ambigen/broker/redis"
 	"github.com/ambigen/ambigen/runtime"
 )
 
@@ -38,6 +42,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log at debug level (every connection and ignored message)")
 	presenceEvery := flag.Duration("presence-interval", defaultPresenceInterval, "announce the client count at most this often (0: on every join and leave, as the Ambiorix documentation's chat does)")
 	compatible := flag.String("compatible", "", "comma-separated `fingerprints` of earlier schemas whose tabs this server still serves")
+	redisURL := flag.String("redis", "", "join the servers that use this Redis (`url` redis://host:port) into one chat")
 	flag.Parse()
 	var fingerprints []string
 	for _, fp := range strings.Split(*compatible, ",") {
@@ -57,9 +62,24 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	cfg := config{presenceEvery: *presenceEvery, compatible: fingerprints}
+	if *redisURL != "" {
+		b, err := redis.New(*redisURL, redis.Options{Channel: "ambigen-chat"})
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "chat: -redis: %v\n", err)
+			os.Exit(1)
+		}
+		cfg.broker = b
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, *addr, logger, config{presenceEvery: *presenceEvery, compatible: fingerprints}); err != nil {
+	err := run(ctx, *addr, logger, cfg)
+	stop()
+	// The broker goes after the server, whose goodbye to the other nodes goes through it.
+	if b, ok := cfg.broker.(*redis.Broker); ok {
+		b.Close()
+	}
+	if err != nil {
 		logger.Error("chat stopped", "err", err)
 		os.Exit(1)
 	}

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
+	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ambigen/ambigen/gen"
 	"github.com/ambigen/ambigen/jsclient"
@@ -25,27 +27,65 @@ var assets embed.FS
 // greetingReply is what the documentation's greeting handler answers (section 15.2).
 const greetingReply = "Hello from the server!"
 
+// The chat's rooms. Every tab is in #general, whose lines are the documentation's chat messages
+// (they go to everyone) and whose presence is the count the header shows; a tab joins and leaves
+// #random with the join and leave messages, and only #random's members get its lines.
+const (
+	general = "#general"
+	random  = "#random"
+)
+
+// rooms are the rooms a tab may ask to join.
+var rooms = []string{general, random}
+
+// maxName bounds the name a tab gives in the page URL (?name=ada); it is shown to the others.
+const maxName = 32
+
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
-func newChat(logger *slog.Logger, cfg config) (*runtime.Server, *presence) {
-	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
+func newChat(logger *slog.Logger, cfg config) *runtime.Server {
+	// OnConnect and OnPresence need the typed facade, which needs the runtime server they
 	// configure; api is set before the server can accept anyone.
 	var api *gen.Server
-	count := &presence{every: cfg.presenceEvery, announce: func() {
-		api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())})
-	}}
-
 	rt := runtime.NewServer(runtime.Options{
 		Fallback:               pages(),
 		Logger:                 logger,
-		OnConnect:              func(*runtime.Conn) { count.changed() },
-		OnDisconnect:           func(*runtime.Conn, error) { count.changed() },
 		CompatibleFingerprints: cfg.compatible,
+		// The name a tab gives is its identity, and so its user key: the tabs of one name are
+		// one user in the presence lists. Anyone may claim any name; this is a demo, not a login.
+		Authenticate: func(r *http.Request) (any, error) {
+			name := strings.TrimSpace(r.URL.Query().Get("name"))
+			if name == "" || utf8.RuneCountInString(name) > maxName || !utf8.ValidString(name) {
+				return nil, nil
+			}
+			return name, nil
+		},
+		OnConnect: func(c *runtime.Conn) {
+			if err := api.Join(&gen.Conn{Conn: c}, general); err != nil {
+				return // closed already
+			}
+			// A new tab learns who is in #random now; later changes reach it with everyone's.
+			_ = (&gen.Conn{Conn: c}).SendPresence(presenceOf(api.Presence(random)))
+		},
+		// Presence changes are coalesced by the runtime (PresenceInterval): a crowd joining at
+		// once costs one announcement per interval, not one per join. With a broker this runs on
+		// every node with the cluster's presence, so each node tells its own tabs (Local).
+		OnPresence: func(p runtime.Presence) {
+			everyone := api.Everyone().Local()
+			if p.Room == general {
+				everyone.BroadcastUpdate(gen.Update{Count: int64(p.Conns)})
+				return
+			}
+			everyone.BroadcastPresence(presenceOf(p))
+		},
+		PresenceInterval: cfg.presenceInterval(),
+		Broker:           cfg.broker,
 	})
 	// Serve also declares gen.Fingerprint, the schema's own, to rt.
 	api = gen.Serve(rt)
 
-	// As in the documentation: every chat line goes to every client, the sender included.
+	// As in the documentation: every chat line goes to every client, the sender included (on
+	// every node, with a broker).
 	api.OnChat(func(_ context.Context, _ *gen.Conn, msg string) {
 		api.BroadcastChat(msg)
 	})
@@ -72,57 +112,40 @@ func newChat(logger *slog.Logger, cfg config) (*runtime.Server, *presence) {
 		}
 		return sum, nil
 	})
-	return rt, count
-}
-
-// defaultPresenceInterval is how often, at most, the client count goes out. The documentation's
-// chat announces it on every join and leave, which costs O(N) frames per join and O(N^2) for a
-// crowd arriving at once; announcing at most once per interval, after the first change, costs
-// O(N) per interval however many join.
-const defaultPresenceInterval = 100 * time.Millisecond
-
-// presence coalesces changes of the client count into one announcement per interval.
-type presence struct {
-	every    time.Duration
-	announce func()
-
-	mu      sync.Mutex
-	pending *time.Timer
-	stopped bool
-}
-
-// changed schedules an announcement, unless one is already due; with no interval it announces
-// at once, as the documentation's chat does.
-func (p *presence) changed() {
-	if p.every <= 0 {
-		p.announce()
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.pending != nil || p.stopped {
-		return
-	}
-	p.pending = time.AfterFunc(p.every, func() {
-		p.mu.Lock()
-		p.pending = nil
-		stopped := p.stopped
-		p.mu.Unlock()
-		if !stopped {
-			p.announce()
+	// The server decides who is in which room: a tab asks, and only for the chat's own rooms.
+	api.OnJoin(func(_ context.Context, c *gen.Conn, req gen.Join) {
+		if slices.Contains(rooms, req.Room) {
+			_ = api.Join(c, req.Room)
 		}
 	})
+	api.OnLeave(func(_ context.Context, c *gen.Conn, req gen.Leave) {
+		if req.Room != general {
+			api.Leave(c, req.Room)
+		}
+	})
+	// A line said in a room goes to that room's members on every node, if the sender is one.
+	api.OnSay(func(_ context.Context, c *gen.Conn, line gen.Say) {
+		if slices.Contains(rt.RoomsOf(c.Conn), line.Room) {
+			api.Room(line.Room).BroadcastSay(line)
+		}
+	})
+	return rt
 }
 
-// stop cancels a pending announcement and ignores later changes.
-func (p *presence) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.stopped = true
-	if p.pending != nil {
-		p.pending.Stop()
+// presenceOf is the presence message of p.
+func presenceOf(p runtime.Presence) gen.Presence {
+	users := p.Users
+	if users == nil {
+		users = []string{}
 	}
+	return gen.Presence{Room: p.Room, Count: int64(p.Conns), Users: users}
 }
+
+// defaultPresenceInterval is how often, at most, the client count and a room's presence go out.
+// The documentation's chat announces the count on every join and leave, which costs O(N) frames
+// per join and O(N^2) for a crowd arriving at once; announcing at most once per interval, after
+// the first change, costs O(N) per interval however many join.
+const defaultPresenceInterval = runtime.DefaultPresenceInterval
 
 // pages serves everything that is not a WebSocket upgrade.
 func pages() http.Handler {
@@ -155,10 +178,9 @@ func page(name string) http.Handler {
 
 // server is one running chat: the runtime server and the http.Server in front of it.
 type server struct {
-	rt       *runtime.Server
-	presence *presence
-	http     *http.Server
-	done     chan error // receives http.Serve's result once
+	rt   *runtime.Server
+	http *http.Server
+	done chan error // receives http.Serve's result once
 }
 
 // config is what the command line sets.
@@ -168,14 +190,24 @@ type config struct {
 	// compatible lists the fingerprints of earlier schemas whose tabs the server still serves;
 	// a tab of any other schema is told to reload.
 	compatible []string
+	// broker joins this server to the others of a cluster (-redis); nil runs it alone.
+	broker runtime.Broker
+}
+
+// presenceInterval is the runtime's PresenceInterval for -presence-interval, where 0 means what
+// the documentation's chat does: announce every change.
+func (c config) presenceInterval() time.Duration {
+	if c.presenceEvery <= 0 {
+		return -1
+	}
+	return c.presenceEvery
 }
 
 // serve starts the chat on ln and returns at once.
 func serve(ln net.Listener, logger *slog.Logger, cfg config) *server {
-	rt, count := newChat(logger, cfg)
+	rt := newChat(logger, cfg)
 	s := &server{
-		rt:       rt,
-		presence: count,
+		rt: rt,
 		http: &http.Server{
 			Handler:           rt,
 			ReadHeaderTimeout: 10 * time.Second,
@@ -206,7 +238,6 @@ const httpGrace = 500 * time.Millisecond
 // does not wait for hijacked connections, then stops accepting, lets requests in flight finish
 // within httpGrace, closes what is left, and waits for Serve to return.
 func (s *server) shutdown(ctx context.Context) error {
-	s.presence.stop()
 	rtErr := s.rt.Shutdown(ctx)
 	hctx, cancel := context.WithTimeout(ctx, httpGrace)
 	defer cancel()

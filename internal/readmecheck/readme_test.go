@@ -170,6 +170,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/ambigen/ambigen/broker/redis"
 	"github.com/ambigen/ambigen/gen"
 	"github.com/ambigen/ambigen/runtime"
 )
@@ -179,6 +180,7 @@ var (
 	_ http.Handler
 	_ = gen.Serve
 	_ = runtime.NewServer
+	_ = redis.New
 )
 `)
 	for i, b := range blocksOf(t, "go-fragment") {
@@ -236,7 +238,12 @@ func TestTSFragmentTypeChecks(t *testing.T) {
 // The shell commands are the ones the rest of the suite runs: the example is started by
 // examples/chat's TestCommand, scripts/test is this run itself; copy is run here, as written.
 func TestShellBlocks(t *testing.T) {
-	known := map[string]bool{"go run ./examples/chat": true, "scripts/test": true}
+	known := map[string]bool{
+		"go run ./examples/chat": true,
+		"scripts/test":           true,
+		// examples/chat's TestCommandTwoNodes runs these, on free ports and a test redis-server.
+		"go run ./examples/chat -addr 127.0.0.1:3001 -redis redis://127.0.0.1:6379\ngo run ./examples/chat -addr 127.0.0.1:3002 -redis redis://127.0.0.1:6379": true,
+	}
 	for _, b := range blocksOf(t, "shell") {
 		cmdline := strings.TrimSpace(b.text)
 		switch {

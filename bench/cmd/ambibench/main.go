@@ -26,7 +26,7 @@ func main() {
 	bench.RunChildIfRequested()
 	var (
 		reps         = flag.Int("reps", 5, "repetitions of every scenario")
-		only         = flag.String("only", "echo,broadcast,idle,slow,burst,storm,hold", "scenarios to run, comma-separated")
+		only         = flag.String("only", "echo,broadcast,idle,slow,burst,storm,hold,cluster,rooms", "scenarios to run, comma-separated")
 		echoClients  = flag.String("echo-clients", "1,100,1000", "client counts for the echo scenario")
 		echoFor      = flag.Duration("echo-duration", 2*time.Second, "how long each echo run sends")
 		bcastClients = flag.String("broadcast-clients", "1000,10000", "client counts for the broadcast scenario")
@@ -44,6 +44,10 @@ func main() {
 		stormBatch   = flag.Int("storm-batch", 100, "clients dialled at once in the storm scenario")
 		holdConns    = flag.Int("hold-conns", 1000, "connections holding an unfinished message in the hold scenario")
 		holdSize     = flag.Int("hold-size", 1<<20, "bytes of each unfinished message in the hold scenario")
+		clusterConns = flag.Int("cluster-clients", 10000, "clients spread over the nodes in the cluster scenario")
+		clusterNodes = flag.Int("cluster-nodes", 3, "nodes joined by Redis in the cluster scenario (beside one node alone)")
+		roomMembers  = flag.Int("room-members", 100, "members of the room in the rooms scenario")
+		roomConns    = flag.Int("room-conns", 10000, "connections in all in the rooms scenario")
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
 		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
 		memProfile   = flag.String("memprofile", "", "write the server process's allocation profile here")
@@ -77,6 +81,7 @@ func main() {
 		*reps, *echoClients, *echoFor, *bcastClients, *rounds = 2, "1,10", 200*time.Millisecond, "50", 3
 		*idleConns, *slowClients, *slowRounds = 100, 20, 20
 		*burstReaders, *burstLines, *stormClients, *stormBatch, *holdConns, *holdSize = 20, 100, 200, 50, 20, 64<<10
+		*clusterConns, *roomMembers, *roomConns = 60, 10, 100
 	}
 	if err := bench.RaiseFileLimit(); err != nil {
 		fatal(err)
@@ -112,6 +117,98 @@ func main() {
 	if run["hold"] {
 		section(fmt.Sprintf("Hold: %d connections each hold an unfinished %d-byte message", *holdConns, *holdSize), func() []bench.Row { return hold(*reps, *holdConns, *holdSize) })
 	}
+	if run["cluster"] {
+		cluster(*reps, *clusterNodes, *clusterConns, *rounds)
+	}
+	if run["rooms"] {
+		rooms(*reps, *roomMembers, *roomConns, *rounds)
+	}
+}
+
+// cluster compares a broadcast to clients on one node with the same
+// clients spread over nodes joined by Redis.
+func cluster(reps, nodes, clients, rounds int) {
+	start := time.Now()
+	fmt.Printf("### Cluster: a broadcast to %d clients on 1 node, and spread over %d nodes through Redis (%d rounds per run; per run: the median round)\n\nload average before: %s\n\n", clients, nodes, rounds, loadavg())
+	cols := []int{1, nodes}
+	vals := []map[string][]float64{{}, {}}
+	var ratio []float64
+	for i := range reps {
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		var last [2]float64
+		for _, c := range order {
+			progress("cluster %d nodes %d clients, rep %d", cols[c], clients, i+1)
+			r, err := bench.Cluster(cols[c], clients, rounds)
+			if err != nil {
+				fatal(err)
+			}
+			vals[c]["time until the last client has it"] = append(vals[c]["time until the last client has it"], float64(r.Median))
+			vals[c]["servers' CPU per broadcast (all nodes)"] = append(vals[c]["servers' CPU per broadcast (all nodes)"], float64(r.CPUPerRound))
+			vals[c]["Redis PUBLISH per broadcast"] = append(vals[c]["Redis PUBLISH per broadcast"], r.PublishesPerRound)
+			last[c] = float64(r.Median)
+		}
+		ratio = append(ratio, last[1]/last[0])
+	}
+	fmt.Printf("| metric | 1 node | %d nodes through Redis |\n|---|---|---|\n", nodes)
+	for _, m := range []struct {
+		name string
+		unit bench.Unit
+	}{{"time until the last client has it", bench.Duration}, {"servers' CPU per broadcast (all nodes)", bench.Duration}, {"Redis PUBLISH per broadcast", bench.Decimal}} {
+		fmt.Printf("| %s | %s | %s |\n", m.name, bench.Summarize(vals[0][m.name]).Format(m.unit), bench.Summarize(vals[1][m.name]).Format(m.unit))
+	}
+	fmt.Printf("\ntime until the last client has it, %d nodes / 1 node: %s\n", nodes, bench.Summarize(ratio).Format(bench.Ratio))
+	fmt.Printf("\nload average after: %s; took %v\n\n", loadavg(), time.Since(start).Round(time.Second))
+}
+
+// rooms compares a room broadcast to members among conns connections with
+// the same on a server that holds only the members, and with a filtered
+// broadcast to the same members, which looks at every connection.
+func rooms(reps, members, conns, rounds int) {
+	start := time.Now()
+	fmt.Printf("### Rooms: a broadcast to a room of %d among %d connections (%d rounds per run; per run: the median round)\n\nload average before: %s\n\n", members, conns, rounds, loadavg())
+	type col struct {
+		name   string
+		others int
+		filter bool
+	}
+	cols := []col{
+		{fmt.Sprintf("room, %d connections", conns), conns - members, false},
+		{fmt.Sprintf("room, %d connections", members), 0, false},
+		{fmt.Sprintf("filter (BroadcastFunc), %d connections", conns), conns - members, true},
+	}
+	vals := make([]map[string][]float64, len(cols))
+	for c := range cols {
+		vals[c] = map[string][]float64{}
+	}
+	var ratio []float64
+	for i := range reps {
+		var cpu [3]float64
+		for k := range cols {
+			c := (k + i) % len(cols)
+			progress("rooms %s, rep %d", cols[c].name, i+1)
+			r, err := bench.Room(members, cols[c].others, rounds, cols[c].filter)
+			if err != nil {
+				fatal(err)
+			}
+			vals[c]["time until the last member has it"] = append(vals[c]["time until the last member has it"], float64(r.Median))
+			vals[c]["server CPU per broadcast"] = append(vals[c]["server CPU per broadcast"], float64(r.CPUPerRound))
+			vals[c]["messages sent per broadcast"] = append(vals[c]["messages sent per broadcast"], r.SentPerRound)
+			cpu[c] = float64(r.CPUPerRound)
+		}
+		ratio = append(ratio, cpu[0]/cpu[1])
+	}
+	fmt.Printf("| metric | %s | %s | %s |\n|---|---|---|---|\n", cols[0].name, cols[1].name, cols[2].name)
+	for _, m := range []struct {
+		name string
+		unit bench.Unit
+	}{{"time until the last member has it", bench.Duration}, {"server CPU per broadcast", bench.Duration}, {"messages sent per broadcast", bench.Decimal}} {
+		fmt.Printf("| %s | %s | %s | %s |\n", m.name, bench.Summarize(vals[0][m.name]).Format(m.unit), bench.Summarize(vals[1][m.name]).Format(m.unit), bench.Summarize(vals[2][m.name]).Format(m.unit))
+	}
+	fmt.Printf("\nserver CPU per room broadcast, %d connections / %d connections: %s\n", conns, members, bench.Summarize(ratio).Format(bench.Ratio))
+	fmt.Printf("\nload average after: %s; took %v\n\n", loadavg(), time.Since(start).Round(time.Second))
 }
 
 func burst(reps, readers, lines int) []bench.Row {

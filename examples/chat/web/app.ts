@@ -18,8 +18,22 @@ const greeting = byId<HTMLOutputElement>("greeting");
 const sum = byId<HTMLOutputElement>("sum");
 const reload = byId<HTMLElement>("reload");
 
-// connect() opens ws(s)://<page host>/ like ambiorix.js, and reconnects after the server restarts.
-const chat = connect();
+const randomCount = byId<HTMLOutputElement>("random-count");
+const randomUsers = byId<HTMLOutputElement>("random-users");
+const randomToggle = byId<HTMLButtonElement>("random-toggle");
+const randomMessages = byId<HTMLUListElement>("random-messages");
+const randomInput = byId<HTMLInputElement>("random-msg");
+const randomSend = byId<HTMLButtonElement>("random-send");
+
+// The socket is ws(s)://<page host>/ like ambiorix.js; a name given in the page's address
+// (?name=ada) goes along, and the server lists this tab under it. connect() reconnects after the
+// server restarts.
+const name = new URLSearchParams(location.search).get("name") ?? "";
+const socketURL = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}/` + (name === "" ? "" : `?name=${encodeURIComponent(name)}`);
+const chat = connect({ url: socketURL });
+if (name !== "") byId<HTMLElement>("me").textContent = `; you are ${name}`;
+// Whether this tab asked to be in #random (the server keeps the truth; see showRandom).
+let inRandom = false;
 
 function showStatus(): void {
   status.textContent = chat.status;
@@ -30,7 +44,11 @@ function showStatus(): void {
   status.dataset["version"] = chat.version.status;
   if (chat.version.status === "reload") reload.hidden = false;
 }
-chat.client.onopen = showStatus;
+chat.client.onopen = () => {
+  showStatus();
+  // A server that restarted has forgotten this tab's rooms: ask again.
+  if (inRandom) chat.send.join({ room: "#random" });
+};
 chat.client.onclose = showStatus;
 chat.client.onversion = showStatus;
 showStatus();
@@ -74,4 +92,36 @@ byId<HTMLFormElement>("add-form").addEventListener("submit", (ev) => {
       sum.textContent = err instanceof CallError ? `error: ${err.code}` : `error: ${String(err)}`;
     },
   );
+});
+
+// #random: the server puts this tab in it when asked, and sends it the room's lines (from tabs on
+// any server of the cluster) only while it is a member.
+function showRandom(): void {
+  randomToggle.textContent = inRandom ? "Leave" : "Join";
+  randomInput.disabled = !inRandom;
+  randomSend.disabled = !inRandom;
+}
+randomToggle.addEventListener("click", () => {
+  inRandom = !inRandom;
+  if (inRandom) chat.send.join({ room: "#random" });
+  else chat.send.leave({ room: "#random" });
+  showRandom();
+});
+chat.on.say((line) => {
+  if (line.room !== "#random") return;
+  const li = document.createElement("li");
+  li.textContent = line.text;
+  randomMessages.appendChild(li);
+  li.scrollIntoView({ block: "nearest" });
+});
+chat.on.presence((p) => {
+  if (p.room !== "#random") return;
+  randomCount.textContent = String(p.count);
+  randomUsers.textContent = p.users.length === 0 ? "" : `(${p.users.join(", ")})`;
+});
+byId<HTMLFormElement>("random-form").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  if (randomInput.value === "" || !inRandom) return;
+  chat.send.say({ room: "#random", text: randomInput.value });
+  randomInput.value = "";
 });

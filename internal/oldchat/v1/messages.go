@@ -185,6 +185,78 @@ func (c *Conn) Confirm(ctx context.Context, req ConfirmRequest) (ConfirmReply, e
 	return runtime.Call(ctx, c.Conn, NameConfirm, codecConfirmRequest, codecConfirmReply, req)
 }
 
+// Audience is whom a message is addressed to: everyone, the members of a room, or the
+// connections of a user, on every node of the cluster when the server has a
+// runtime.Broker, or on this node alone (Local). Make one with Server.Room, Server.User
+// or Server.Everyone; it is a small value, cheap to make for each message.
+type Audience struct {
+	rt runtime.Audience
+}
+
+// Room is the members of the room named name; the server adds connections with Join.
+func (s *Server) Room(name string) Audience {
+	return Audience{s.rt.Room(name)}
+}
+
+// User is every connection whose user key is key (see runtime.Options.UserKey): all the
+// tabs of one person.
+func (s *Server) User(key string) Audience {
+	return Audience{s.rt.User(key)}
+}
+
+// Everyone is every connection.
+func (s *Server) Everyone() Audience {
+	return Audience{s.rt.Everyone()}
+}
+
+// Join adds c to room; a connection may be in many rooms and leaves them all when it
+// closes. Clients cannot join rooms by themselves (see runtime.Server.Join).
+func (s *Server) Join(c *Conn, room string) error {
+	return s.rt.Join(c.Conn, room)
+}
+
+// Leave takes c out of room and reports whether it was in it.
+func (s *Server) Leave(c *Conn, room string) bool {
+	return s.rt.Leave(c.Conn, room)
+}
+
+// Presence is who is in room now, on every node of the cluster.
+func (s *Server) Presence(room string) runtime.Presence {
+	return s.rt.Presence(room)
+}
+
+// Local is the same audience on this node only: a hook that runs on every node (such as
+// runtime.Options.OnPresence) uses it so that each node tells its own connections once.
+func (a Audience) Local() Audience {
+	return Audience{a.rt.Local()}
+}
+
+// Runtime returns the untyped audience underneath.
+func (a Audience) Runtime() runtime.Audience {
+	return a.rt
+}
+
+// BroadcastGreeting sends "greeting" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// Says hello; the server answers the sender with "Hello from the server!".
+func (a Audience) BroadcastGreeting(msg string) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameGreeting, runtime.String, msg)
+}
+
+// BroadcastChat sends "chat" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
+func (a Audience) BroadcastChat(msg string) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameChat, runtime.String, msg)
+}
+
+// BroadcastUpdate sends "update" to the audience and returns how many connections of this node it was queued to (see runtime.BroadcastTo).
+//
+// How many clients are connected.
+func (a Audience) BroadcastUpdate(msg Update) (int, error) {
+	return runtime.BroadcastTo(a.rt, NameUpdate, codecUpdate, msg)
+}
+
 // Client is the typed client side of the schema, for Go programs that talk
 // to an Ambiorix server (a bot, a test, a service).
 type Client struct {

@@ -74,18 +74,62 @@ export interface ConfirmReply {
   ok: boolean;
 }
 
+/**
+ * The payload of message "join".
+ *
+ * Asks the server to put this tab in a room; the server decides. The chat puts every tab in "#general" and lets it join "#random".
+ */
+export interface Join {
+  room: string;
+}
+
+/**
+ * The payload of message "leave".
+ *
+ * Asks the server to take this tab out of a room.
+ */
+export interface Leave {
+  room: string;
+}
+
+/**
+ * The payload of message "say".
+ *
+ * A line said in a room; the server sends it to the room's members only, on every node.
+ */
+export interface Say {
+  room: string;
+  text: string;
+}
+
+/**
+ * The payload of message "presence".
+ *
+ * Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
+ */
+export interface Presence {
+  room: string;
+  count: number;
+  users: string[];
+}
+
 /** The messages of the schema by direction, for {@link TypedClient}. */
 export type Messages = {
   clientToServer: {
     greeting: string;
     chat: string;
     post: ChatMessage;
+    join: Join;
+    leave: Leave;
+    say: Say;
   };
   serverToClient: {
     greeting: string;
     chat: string;
     update: Update;
     post: ChatMessage;
+    say: Say;
+    presence: Presence;
   };
   clientCalls: {
     add: { request: AddRequest; reply: number };
@@ -146,18 +190,53 @@ export function decodeConfirmReply(v: unknown, path = ""): ConfirmReply {
   };
 }
 
+/** decodeJoin reads a {@link Join} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export function decodeJoin(v: unknown, path = ""): Join {
+  const o = readObject(v, path);
+  return {
+    room: readField(o, "room", path, readString),
+  };
+}
+
+/** decodeLeave reads a {@link Leave} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export function decodeLeave(v: unknown, path = ""): Leave {
+  const o = readObject(v, path);
+  return {
+    room: readField(o, "room", path, readString),
+  };
+}
+
+/** decodeSay reads a {@link Say} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export function decodeSay(v: unknown, path = ""): Say {
+  const o = readObject(v, path);
+  return {
+    room: readField(o, "room", path, readString),
+    text: readField(o, "text", path, readString),
+  };
+}
+
+/** decodePresence reads a {@link Presence} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export function decodePresence(v: unknown, path = ""): Presence {
+  const o = readObject(v, path);
+  return {
+    room: readField(o, "room", path, readString),
+    count: readField(o, "count", path, readInt),
+    users: readField(o, "users", path, readList(readString)),
+  };
+}
+
 /**
  * A hash of the schema's wire contract: message names, directions, payload and reply
  * types, fields and enum values, but not docs, order or names of types. The same as
  * Fingerprint in the generated Go.
  */
-export const fingerprint = "b9d5da01931570b8a61aab9c22d78a92";
+export const fingerprint = "509c77d48150874b133ddc3cdc2d2cad";
 
 /** The descriptor table the runtime routes by and decodes incoming payloads with. */
 export const descriptor: Descriptor = {
   fingerprint,
-  clientToServer: ["greeting", "chat", "post"],
-  serverToClient: ["greeting", "chat", "update", "post"],
+  clientToServer: ["greeting", "chat", "post", "join", "leave", "say"],
+  serverToClient: ["greeting", "chat", "update", "post", "say", "presence"],
   clientCalls: ["add"],
   serverCalls: ["confirm"],
   decoders: {
@@ -166,6 +245,8 @@ export const descriptor: Descriptor = {
       chat: readString,
       update: decodeUpdate,
       post: decodeChatMessage,
+      say: decodeSay,
+      presence: decodePresence,
     },
     reply: {
       add: readInt,

@@ -42,6 +42,7 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	}
 	g.server(f)
 	g.conn(f)
+	g.audience(f)
 	g.client(f)
 	f.Line()
 	f.Func().Id("mustRegister").Params(jen.Err().Error()).Block(

@@ -7,7 +7,7 @@ import "fmt"
 // or collide with them, so it is reported as reserved.
 var reservedTop = []string{
 	// Go: the typed API, and the schema's fingerprint.
-	"Server", "Serve", "Conn", "Client", "NewClient", "Dial", "Fingerprint",
+	"Server", "Serve", "Conn", "Client", "NewClient", "Dial", "Fingerprint", "Audience",
 	// TypeScript: the schema map, and the runtime and globals it uses.
 	"Messages", "Descriptor", "ClientOptions", "TypedClient", "Validator",
 	"Record", "Array", "Promise", "Object", "String", "Number", "Boolean",
@@ -20,7 +20,7 @@ var reservedGo = []string{"connOf", "mustRegister"}
 // Methods the runtime types embedded in or wrapped by the generated types
 // already have; a generated method of the same name would hide them.
 var (
-	reservedServer = []string{"Runtime"}
+	reservedServer = []string{"Runtime", "Room", "User", "Everyone", "Join", "Leave", "Presence"}
 	reservedConn   = []string{"Conn", "Send", "Close", "Context", "Identity", "ID", "Done"}
 	reservedClient = []string{"Dial", "Runtime", "Close"}
 )
