@@ -63,7 +63,8 @@ type Message struct {
 	// Payload is the JSON of the envelope's "message" (for a call, the
 	// request). It is valid only until the MessageFunc returns.
 	Payload json.RawMessage
-	// Size is the length in bytes of the whole frame on the wire.
+	// Size is the length in bytes of the whole envelope (the WebSocket
+	// message, without the frame's header).
 	Size int
 	// Recipients is how many connections a broadcast goes to (after its
 	// filter); 1 for any other message.
@@ -238,7 +239,7 @@ func encodeOut[T any](name string, codec Codec[T], v T, m meta) (outgoing, error
 
 // message is the Message of an encoded outgoing frame.
 func (o outgoing) message(c *Conn, name string, call bool) Message {
-	return Message{Conn: c, Name: name, Call: call, Payload: o.w.Buf[o.start:o.end], Size: len(o.w.Buf), Recipients: 1, out: o}
+	return Message{Conn: c, Name: name, Call: call, Payload: o.w.Buf[o.start:o.end], Size: len(o.w.Buf) - frameRoom, Recipients: 1, out: o}
 }
 
 // broadcastOut is a broadcast through the send chain: the interceptors see

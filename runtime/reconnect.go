@@ -217,6 +217,9 @@ func (c *Client) giveUpLocked(err error) {
 		c.ep.log.Warn("ambigen: the server refused the client; not reconnecting", "status", he.Status, "reason", he.Reason)
 	} else {
 		c.status = StatusClosed
+		if !errors.Is(err, ErrClosed) {
+			err = &wrapErr{msg: "ambigen: the client stopped connecting: " + err.Error(), err: ErrClosed}
+		}
 	}
 	queued := c.takeQueueLocked()
 	go failQueued(queued, err)
