@@ -5,9 +5,10 @@
 //
 // Usage:
 //
-//	go run ./examples/chat [-addr 127.0.0.1:3000] [-compatible fingerprint,...] [-presence-interval 100ms] [-v]
+//	go run ./examples/chat [-addr 127.0.0.1:3000] [-compatible fingerprint,...] [-presence-interval 100ms] [-metrics=true] [-v]
 //
-// then open the address it prints in two browser tabs. -compatible lists the fingerprints of
+// then open the address it prints in two browser tabs. With -metrics (on by default) the same
+// port serves Prometheus metrics at /metrics: messages, bytes and handler latencies by name. -compatible lists the fingerprints of
 // earlier schemas whose tabs this server still serves (docs/CHANGING-A-SCHEMA.md); tabs of other
 // schemas are asked to reload.
 package main
@@ -38,6 +39,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log at debug level (every connection and ignored message)")
 	presenceEvery := flag.Duration("presence-interval", defaultPresenceInterval, "announce the client count at most this often (0: on every join and leave, as the Ambiorix documentation's chat does)")
 	compatible := flag.String("compatible", "", "comma-separated `fingerprints` of earlier schemas whose tabs this server still serves")
+	withMetrics := flag.Bool("metrics", true, "serve Prometheus metrics at /metrics")
 	flag.Parse()
 	var fingerprints []string
 	for _, fp := range strings.Split(*compatible, ",") {
@@ -59,7 +61,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *addr, logger, config{presenceEvery: *presenceEvery, compatible: fingerprints}); err != nil {
+	if err := run(ctx, *addr, logger, config{presenceEvery: *presenceEvery, compatible: fingerprints, metrics: *withMetrics}); err != nil {
 		logger.Error("chat stopped", "err", err)
 		os.Exit(1)
 	}

@@ -11,8 +11,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/ambigen/ambigen/gen"
 	"github.com/ambigen/ambigen/jsclient"
+	"github.com/ambigen/ambigen/metrics"
 	"github.com/ambigen/ambigen/runtime"
 )
 
@@ -28,22 +32,27 @@ const greetingReply = "Hello from the server!"
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
 func newChat(logger *slog.Logger, cfg config) (*runtime.Server, *presence) {
-	// OnConnect and OnDisconnect need the typed facade, which needs the runtime server they
-	// configure; api is set before the server can accept anyone.
-	var api *gen.Server
-	count := &presence{every: cfg.presenceEvery, announce: func() {
-		api.BroadcastUpdate(gen.Update{Count: int64(api.Runtime().Len())})
-	}}
-
+	mux := pages()
 	rt := runtime.NewServer(runtime.Options{
-		Fallback:               pages(),
+		Fallback:               mux,
 		Logger:                 logger,
-		OnConnect:              func(*runtime.Conn) { count.changed() },
-		OnDisconnect:           func(*runtime.Conn, error) { count.changed() },
 		CompatibleFingerprints: cfg.compatible,
 	})
+	if cfg.metrics {
+		// Every message counted and timed by name, through the runtime's interceptors.
+		m := metrics.New(metrics.Options{})
+		m.Instrument(rt)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(m)
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 	// Serve also declares gen.Fingerprint, the schema's own, to rt.
-	api = gen.Serve(rt)
+	api := gen.Serve(rt)
+	count := &presence{every: cfg.presenceEvery, announce: func() {
+		api.BroadcastUpdate(gen.Update{Count: int64(rt.Len())})
+	}}
+	api.OnConnect(func(context.Context, *gen.Conn) { count.changed() })
+	api.OnDisconnect(func(*gen.Conn, error) { count.changed() })
 
 	// As in the documentation: every chat line goes to every client, the sender included.
 	api.OnChat(func(_ context.Context, _ *gen.Conn, msg string) {
@@ -125,7 +134,7 @@ func (p *presence) stop() {
 }
 
 // pages serves everything that is not a WebSocket upgrade.
-func pages() http.Handler {
+func pages() *http.ServeMux {
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err) // the embed pattern above guarantees the folder
@@ -168,6 +177,8 @@ type config struct {
 	// compatible lists the fingerprints of earlier schemas whose tabs the server still serves;
 	// a tab of any other schema is told to reload.
 	compatible []string
+	// metrics serves Prometheus metrics at /metrics.
+	metrics bool
 }
 
 // serve starts the chat on ln and returns at once.
