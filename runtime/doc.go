@@ -59,9 +59,9 @@
 //
 // Interceptors (Options.Interceptors, Server.Use) wrap every message and call
 // received and sent; see Interceptor for their order. Hooks can be added by
-// method (Server.OnConnect, OnDisconnect), which the typed API generated
-// code offers does. NewAuth keeps the identity's type. Package metrics
-// builds Prometheus metrics on these.
+// method (Server.OnConnect, OnDisconnect); the typed API of generated code
+// registers its own there. NewAuth keeps the identity's type. Package
+// metrics builds Prometheus metrics on these.
 //
 // # Clients
 //
