@@ -27,7 +27,9 @@ var _ gen.ServerHandlers = (*chatHandlers)(nil)
 func (h *chatHandlers) OnGreeting(ctx context.Context, from *gen.Conn, msg string) {
 	from.SendGreeting("hello, " + h.users.Of(from))
 }
-func (h *chatHandlers) OnChat(ctx context.Context, from *gen.Conn, msg string) { h.api.BroadcastChat(msg) }
+func (h *chatHandlers) OnChat(ctx context.Context, from *gen.Conn, msg string) {
+	h.api.BroadcastChat(msg)
+}
 func (h *chatHandlers) OnPost(ctx context.Context, from *gen.Conn, msg gen.ChatMessage) {
 	h.api.BroadcastPost(msg)
 }

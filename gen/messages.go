@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
 // payload and reply types, fields and enum values, but not docs, order or names of
