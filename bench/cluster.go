@@ -197,7 +197,7 @@ func Room(members, others, rounds int, filter bool) (RoomResult, error) {
 			return nil, nil
 		},
 		OnConnect: func(c *runtime.Conn) {
-			if c.Identity() == "member" {
+			if c.Runtime().Identity() == "member" {
 				_ = rt.Load().Join(c, memberRoom)
 			}
 		},
@@ -229,7 +229,7 @@ func Room(members, others, rounds int, filter bool) (RoomResult, error) {
 		}
 	}
 	room := s.api.Room(memberRoom)
-	isMember := func(c *gen.Conn) bool { return c.Identity() == "member" }
+	isMember := func(c *gen.Conn) bool { return c.Runtime().Identity() == "member" }
 	goruntime.GC()
 	lat := make([]time.Duration, 0, rounds)
 	out0 := s.rt.Stats().MessagesOut

@@ -11,7 +11,7 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_2_0
+const _ = runtime.IsAtLeastVersion0_3_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
 // payload and reply types, fields and enum values, but not docs, order or names of
@@ -134,6 +134,47 @@ func Serve(rt *runtime.Server) *Server {
 // Runtime returns the untyped server underneath.
 func (s *Server) Runtime() *runtime.Server {
 	return s.rt
+}
+
+// OnConnect registers fn to run when a client has connected, before its first message is
+// handled, with the same *Conn its handlers get. It must not block for long.
+func (s *Server) OnConnect(fn func(context.Context, *Conn)) {
+	s.rt.OnConnect(func(c *runtime.Conn) {
+		fn(c.Context(), connOf(c))
+	})
+}
+
+// OnDisconnect registers fn to run once a client's connection has closed, its handlers
+// have returned and it has left the registry; err says why it closed.
+func (s *Server) OnDisconnect(fn func(*Conn, error)) {
+	s.rt.OnDisconnect(func(c *runtime.Conn, err error) {
+		fn(connOf(c), err)
+	})
+}
+
+// ServerHandlers has one method for each message and call clients send, named and typed as the
+// Server method that registers its handler. Passing a value to Server.Register is the
+// compiler's check that every one of them is handled.
+type ServerHandlers interface {
+	OnGreeting(context.Context, *Conn, string)
+	OnChat(context.Context, *Conn, string)
+	OnPost(context.Context, *Conn, ChatMessage)
+	HandleAdd(context.Context, *Conn, AddRequest) (int64, error)
+	OnJoin(context.Context, *Conn, Join)
+	OnLeave(context.Context, *Conn, Leave)
+	OnSay(context.Context, *Conn, Say)
+}
+
+// Register registers every method of h as the handler of its message. It panics if one is
+// already registered.
+func (s *Server) Register(h ServerHandlers) {
+	s.OnGreeting(h.OnGreeting)
+	s.OnChat(h.OnChat)
+	s.OnPost(h.OnPost)
+	s.HandleAdd(h.HandleAdd)
+	s.OnJoin(h.OnJoin)
+	s.OnLeave(h.OnLeave)
+	s.OnSay(h.OnSay)
 }
 
 // OnGreeting registers fn for the message "greeting" from clients. It panics if one is already registered.
@@ -283,67 +324,102 @@ func (s *Server) BroadcastPresenceFunc(msg Presence, keep func(*Conn) bool) (int
 	})
 }
 
-// Conn is the typed view of one connection on the server. It is safe for
-// concurrent use, like the runtime.Conn it embeds. A connection has one *Conn
-// for its whole life: handlers get the same value every time, so it can key a map.
+// Conn is the typed view of one connection on the server. It is safe for concurrent
+// use. A connection has one *Conn for its whole life: handlers and hooks get the same
+// value every time, so it can key a map. Only the typed methods send; the untyped
+// connection underneath is Runtime.
 type Conn struct {
-	*runtime.Conn
+	rt *runtime.Conn
 }
 
 // connOf returns the one typed view of c, built on first use (no allocation per message).
 func connOf(c *runtime.Conn) *Conn {
 	return runtime.View(c, func(c *runtime.Conn) *Conn {
-		return &Conn{c}
+		return &Conn{rt: c}
 	})
+}
+
+// Runtime returns the untyped connection underneath (nil for a nil *Conn); it is also
+// what makes a *Conn a runtime.Connection, for runtime.Auth's Of.
+func (c *Conn) Runtime() *runtime.Conn {
+	if c == nil {
+		return nil
+	}
+	return c.rt
+}
+
+// ID is unique among the connections of the process.
+func (c *Conn) ID() uint64 {
+	return c.rt.ID()
+}
+
+// Context is canceled when the connection closes (or the server shuts down).
+func (c *Conn) Context() context.Context {
+	return c.rt.Context()
+}
+
+// Done is closed once the connection is closed and its handlers have returned.
+func (c *Conn) Done() <-chan struct{} {
+	return c.rt.Done()
+}
+
+// Close starts the close handshake with code and reason (see runtime.Conn.Close).
+func (c *Conn) Close(code int, reason string) error {
+	return c.rt.Close(code, reason)
+}
+
+// Version is what the version handshake settled for this client's schema.
+func (c *Conn) Version() runtime.Version {
+	return c.rt.Version()
 }
 
 // SendGreeting queues "greeting" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // Says hello; the server answers the sender with "Hello from the server!".
 func (c *Conn) SendGreeting(msg string) error {
-	return runtime.Send(c.Conn, NameGreeting, runtime.String, msg)
+	return runtime.Send(c.rt, NameGreeting, runtime.String, msg)
 }
 
 // SendChat queues "chat" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
 func (c *Conn) SendChat(msg string) error {
-	return runtime.Send(c.Conn, NameChat, runtime.String, msg)
+	return runtime.Send(c.rt, NameChat, runtime.String, msg)
 }
 
 // SendUpdate queues "update" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // How many clients are connected.
 func (c *Conn) SendUpdate(msg Update) error {
-	return runtime.Send(c.Conn, NameUpdate, codecUpdate, msg)
+	return runtime.Send(c.rt, NameUpdate, codecUpdate, msg)
 }
 
 // SendPost queues "post" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // A chat line with its author and metadata.
 func (c *Conn) SendPost(msg ChatMessage) error {
-	return runtime.Send(c.Conn, NamePost, codecChatMessage, msg)
+	return runtime.Send(c.rt, NamePost, codecChatMessage, msg)
 }
 
 // Confirm calls "confirm" on this client and waits for its reply, ctx's end or the connection's close.
 //
 // Asks the user a yes/no question.
 func (c *Conn) Confirm(ctx context.Context, req ConfirmRequest) (ConfirmReply, error) {
-	return runtime.Call(ctx, c.Conn, NameConfirm, codecConfirmRequest, codecConfirmReply, req)
+	return runtime.Call(ctx, c.rt, NameConfirm, codecConfirmRequest, codecConfirmReply, req)
 }
 
 // SendSay queues "say" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // A line said in a room; the server sends it to the room's members only, on every node.
 func (c *Conn) SendSay(msg Say) error {
-	return runtime.Send(c.Conn, NameSay, codecSay, msg)
+	return runtime.Send(c.rt, NameSay, codecSay, msg)
 }
 
 // SendPresence queues "presence" for this client; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // Who is in a room across every node (connections, and the names of those that gave one), sent at most once per interval after it changed.
 func (c *Conn) SendPresence(msg Presence) error {
-	return runtime.Send(c.Conn, NamePresence, codecPresence, msg)
+	return runtime.Send(c.rt, NamePresence, codecPresence, msg)
 }
 
 // Audience is whom a message is addressed to: everyone, the members of a room, or the
@@ -373,12 +449,12 @@ func (s *Server) Everyone() Audience {
 // Join adds c to room; a connection may be in many rooms and leaves them all when it
 // closes. Clients cannot join rooms by themselves (see runtime.Server.Join).
 func (s *Server) Join(c *Conn, room string) error {
-	return s.rt.Join(c.Conn, room)
+	return s.rt.Join(c.Runtime(), room)
 }
 
 // Leave takes c out of room and reports whether it was in it.
 func (s *Server) Leave(c *Conn, room string) bool {
-	return s.rt.Leave(c.Conn, room)
+	return s.rt.Leave(c.Runtime(), room)
 }
 
 // Presence is who is in room now, on every node of the cluster.
@@ -475,9 +551,55 @@ func (c *Client) Runtime() *runtime.Client {
 	return c.rt
 }
 
-// Close closes the connection.
+// Close stops reconnecting and closes the connection.
 func (c *Client) Close() error {
 	return c.rt.Close()
+}
+
+// Status reports whether the client is connecting (or reconnecting), open, closed or refused.
+func (c *Client) Status() runtime.ClientStatus {
+	return c.rt.Status()
+}
+
+// OnConnect registers fn to run each time the client has connected (Dial, and every
+// reconnect), before the first message of that connection is handled.
+func (c *Client) OnConnect(fn func(context.Context)) {
+	c.rt.OnConnect(func(conn *runtime.Conn) {
+		fn(conn.Context())
+	})
+}
+
+// OnDisconnect registers fn to run each time a connection of the client has closed;
+// err says why. Unless the client was closed or refused, it reconnects.
+func (c *Client) OnDisconnect(fn func(error)) {
+	c.rt.OnDisconnect(func(_ *runtime.Conn, err error) {
+		fn(err)
+	})
+}
+
+// ClientHandlers has one method for each message and call the server sends, named and typed as the
+// Client method that registers its handler. Passing a value to Client.Register is the
+// compiler's check that every one of them is handled.
+type ClientHandlers interface {
+	OnGreeting(context.Context, string)
+	OnChat(context.Context, string)
+	OnUpdate(context.Context, Update)
+	OnPost(context.Context, ChatMessage)
+	HandleConfirm(context.Context, ConfirmRequest) (ConfirmReply, error)
+	OnSay(context.Context, Say)
+	OnPresence(context.Context, Presence)
+}
+
+// Register registers every method of h as the handler of its message. It panics if one is
+// already registered.
+func (c *Client) Register(h ClientHandlers) {
+	c.OnGreeting(h.OnGreeting)
+	c.OnChat(h.OnChat)
+	c.OnUpdate(h.OnUpdate)
+	c.OnPost(h.OnPost)
+	c.HandleConfirm(h.HandleConfirm)
+	c.OnSay(h.OnSay)
+	c.OnPresence(h.OnPresence)
 }
 
 // OnGreeting registers fn for the message "greeting" from the server. It panics if one is already registered.
@@ -493,7 +615,7 @@ func (c *Client) OnGreeting(fn func(context.Context, string)) {
 //
 // Says hello; the server answers the sender with "Hello from the server!".
 func (c *Client) SendGreeting(msg string) error {
-	return runtime.Send(c.rt.Conn(), NameGreeting, runtime.String, msg)
+	return runtime.Send(c.rt, NameGreeting, runtime.String, msg)
 }
 
 // OnChat registers fn for the message "chat" from the server. It panics if one is already registered.
@@ -509,7 +631,7 @@ func (c *Client) OnChat(fn func(context.Context, string)) {
 //
 // One line typed into the chat box, as the Ambiorix chat page sends it; the server broadcasts it to every client.
 func (c *Client) SendChat(msg string) error {
-	return runtime.Send(c.rt.Conn(), NameChat, runtime.String, msg)
+	return runtime.Send(c.rt, NameChat, runtime.String, msg)
 }
 
 // OnUpdate registers fn for the message "update" from the server. It panics if one is already registered.
@@ -534,14 +656,14 @@ func (c *Client) OnPost(fn func(context.Context, ChatMessage)) {
 //
 // A chat line with its author and metadata.
 func (c *Client) SendPost(msg ChatMessage) error {
-	return runtime.Send(c.rt.Conn(), NamePost, codecChatMessage, msg)
+	return runtime.Send(c.rt, NamePost, codecChatMessage, msg)
 }
 
 // Add calls "add" on the server and waits for its reply, ctx's end or the connection's close. An error reply is a *runtime.CallError.
 //
 // Adds two numbers.
 func (c *Client) Add(ctx context.Context, req AddRequest) (int64, error) {
-	return runtime.Call(ctx, c.rt.Conn(), NameAdd, codecAddRequest, runtime.Int, req)
+	return runtime.Call(ctx, c.rt, NameAdd, codecAddRequest, runtime.Int, req)
 }
 
 // HandleConfirm registers fn to answer the server's call "confirm". It panics if one is already registered.
@@ -557,14 +679,14 @@ func (c *Client) HandleConfirm(fn func(context.Context, ConfirmRequest) (Confirm
 //
 // Asks the server to put this tab in a room; the server decides. The chat puts every tab in "#general" and lets it join "#random".
 func (c *Client) SendJoin(msg Join) error {
-	return runtime.Send(c.rt.Conn(), NameJoin, codecJoin, msg)
+	return runtime.Send(c.rt, NameJoin, codecJoin, msg)
 }
 
 // SendLeave queues "leave" for the server; a msg that does not encode is not sent (a *runtime.EncodeError).
 //
 // Asks the server to take this tab out of a room.
 func (c *Client) SendLeave(msg Leave) error {
-	return runtime.Send(c.rt.Conn(), NameLeave, codecLeave, msg)
+	return runtime.Send(c.rt, NameLeave, codecLeave, msg)
 }
 
 // OnSay registers fn for the message "say" from the server. It panics if one is already registered.
@@ -580,7 +702,7 @@ func (c *Client) OnSay(fn func(context.Context, Say)) {
 //
 // A line said in a room; the server sends it to the room's members only, on every node.
 func (c *Client) SendSay(msg Say) error {
-	return runtime.Send(c.rt.Conn(), NameSay, codecSay, msg)
+	return runtime.Send(c.rt, NameSay, codecSay, msg)
 }
 
 // OnPresence registers fn for the message "presence" from the server. It panics if one is already registered.

@@ -3,7 +3,6 @@ package runtime
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"unicode/utf8"
 
@@ -20,18 +19,30 @@ type callResult struct {
 // startCall registers a pending call and returns its id and channel.
 func (c *Conn) startCall() (string, chan callResult, error) {
 	ch := make(chan callResult, 1)
+	id := c.ep.newCallID()
+	if !c.adoptCall(id, ch) {
+		return "", nil, ErrClosed
+	}
+	return id, ch, nil
+}
+
+// newCallID returns an id unique among the endpoint's calls.
+func (ep *endpoint) newCallID() string {
+	return strconv.FormatUint(ep.callIDs.Add(1), 36)
+}
+
+// adoptCall registers a pending call under id; false if c is not open.
+func (c *Conn) adoptCall(id string, ch chan callResult) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stateNow() != stateOpen {
-		return "", nil, ErrClosed
+		return false
 	}
-	c.nextCall++
-	id := strconv.FormatUint(c.nextCall, 36)
 	if c.pending == nil {
 		c.pending = make(map[string]chan callResult)
 	}
 	c.pending[id] = ch
-	return id, ch, nil
+	return true
 }
 
 func (c *Conn) forgetCall(id string) {
@@ -40,7 +51,9 @@ func (c *Conn) forgetCall(id string) {
 	c.mu.Unlock()
 }
 
-// awaitCall sends frame and waits for the reply to id.
+// awaitCall sends frame and waits for the reply to id. An error is the
+// peer's *CallError, or ErrClosed, ErrSlowConsumer or ctx's error, which
+// Call turns into a *CallError with a local code (callFailed).
 func (c *Conn) awaitCall(ctx context.Context, id string, ch chan callResult, frame []byte) ([]byte, error) {
 	c.ep.stats.calls.Add(1)
 	if err := c.enqueue(frame); err != nil {
@@ -51,15 +64,21 @@ func (c *Conn) awaitCall(ctx context.Context, id string, ch chan callResult, fra
 	// The reply comes through the reader: if the reader is running a
 	// handler (perhaps the one making this call), it must not wait for it.
 	c.freeReader()
+	return c.ep.awaitReply(ctx, ch, func() { c.forgetCall(id) })
+}
+
+// awaitReply waits for a pending call's result or ctx's end; forget takes
+// the call out of wherever it waits.
+func (ep *endpoint) awaitReply(ctx context.Context, ch chan callResult, forget func()) ([]byte, error) {
 	select {
 	case r := <-ch:
 		if r.err != nil {
-			c.ep.stats.callErrors.Add(1)
+			ep.stats.callErrors.Add(1)
 		}
 		return r.payload, r.err
 	case <-ctx.Done():
-		c.forgetCall(id)
-		c.ep.stats.callErrors.Add(1)
+		forget()
+		ep.stats.callErrors.Add(1)
 		return nil, ctx.Err()
 	}
 }
@@ -109,13 +128,17 @@ func parseCallError(raw []byte) *CallError {
 }
 
 // serveCall runs a call handler and sends exactly one reply.
-func (c *Conn) serveCall(r route, env *envelope) {
+func (c *Conn) serveCall(r route, env *envelope, size int) {
 	c.ep.stats.calls.Add(1)
 	id := string(env.id)
 	var reply []byte
 	err := c.protect(func() error {
 		var err error
-		reply, err = r.call(c.ctx, c, env.message)
+		if r.wrapped != nil {
+			reply, err = r.wrapped(c.ctx, Message{Conn: c, Name: r.name, Call: true, Payload: env.message, Size: size, Recipients: 1})
+		} else {
+			reply, err = r.call(c.ctx, c, env.message)
+		}
 		return err
 	})
 	if err == nil {
@@ -167,31 +190,68 @@ func (c *Conn) sendError(name, id string, ce *CallError) {
 	_ = c.sendWriter(encodeRawEnvelope(name, nil, meta{replyTo: id, reply: true, err: ce}))
 }
 
-// Call sends a request on c and waits for its reply, the context's end, or
-// the connection's close (ErrClosed). Error replies come back as
-// *CallError; a reply that does not decode as a *PayloadError.
-func Call[Req, Resp any](ctx context.Context, c *Conn, name string, req Codec[Req], resp Codec[Resp], v Req) (Resp, error) {
+// Call sends a request to a peer (a *Conn, or a *Client, which queues the
+// request while it reconnects) and waits for its reply, the context's end
+// or the connection's close. A call that fails returns a *CallError: the
+// peer's error reply, or a local code (CodeTimeout, CodeCanceled,
+// CodeClosed, CodeQueueFull, CodeInvalidReply for a reply that does not
+// decode) wrapping its cause. A request that does not encode is an
+// *EncodeError and is not sent.
+func Call[Req, Resp any](ctx context.Context, to Peer, name string, req Codec[Req], resp Codec[Resp], v Req) (Resp, error) {
 	var zero Resp
-	if c == nil {
-		return zero, errNotConnected
+	var payload []byte
+	var err error
+	var ep *endpoint
+	switch p := to.(type) {
+	case *Conn:
+		if p == nil {
+			return zero, callFailed(name, errNotConnected)
+		}
+		ep = p.ep
+		payload, err = callConn(ctx, p, name, req, v)
+	case *Client:
+		if p == nil {
+			return zero, callFailed(name, errNotConnected)
+		}
+		ep = p.ep
+		payload, err = callClient(ctx, p, name, req, v)
+	default:
+		return zero, callFailed(name, errNotConnected)
 	}
+	if err != nil {
+		return zero, callFailed(name, err)
+	}
+	out, err := DecodePayload(resp, payload)
+	if err != nil {
+		ep.stats.callErrors.Add(1)
+		return zero, &CallError{Code: CodeInvalidReply, Message: "reply to " + quoteName(name) + ": " + clip(err.Error(), maxWireText), cause: err}
+	}
+	return out, nil
+}
+
+// callConn sends a request on c and waits for the reply's payload.
+func callConn[Req any](ctx context.Context, c *Conn, name string, req Codec[Req], v Req) ([]byte, error) {
 	id, ch, err := c.startCall()
 	if err != nil {
-		return zero, err
+		return nil, err
+	}
+	if chain := c.ep.sendChain(); chain != nil {
+		o, err := encodeOut(name, req, v, meta{id: id, call: true})
+		if err != nil {
+			c.forgetCall(id)
+			return nil, err
+		}
+		o.ch = ch
+		payload, err := chain(ctx, o.message(c, name, true))
+		if err != nil {
+			c.forgetCall(id)
+		}
+		return payload, err
 	}
 	w, err := encodeEnvelope(name, req, v, meta{id: id, call: true})
 	if err != nil {
 		c.forgetCall(id)
-		return zero, err
+		return nil, err
 	}
-	payload, err := c.awaitCall(ctx, id, ch, ownFrame(w))
-	if err != nil {
-		return zero, err
-	}
-	out, err := DecodePayload(resp, payload)
-	if err != nil {
-		c.ep.stats.callErrors.Add(1)
-		return zero, fmt.Errorf("ambigen: reply to %q: %w", name, err)
-	}
-	return out, nil
+	return c.awaitCall(ctx, id, ch, ownFrame(w))
 }

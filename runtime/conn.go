@@ -37,12 +37,11 @@ type Conn struct {
 	cancel   context.CancelFunc
 	out      outbox
 
-	mu       sync.Mutex
-	state    atomic.Uint32              // a connState; changed under mu, read without it
-	cause    error                      // why the connection closed, once known
-	pending  map[string]chan callResult // calls we made, by id
-	nextCall uint64
-	disp     dispatcher // who runs handlers; see dispatch.go
+	mu      sync.Mutex
+	state   atomic.Uint32              // a connState; changed under mu, read without it
+	cause   error                      // why the connection closed, once known
+	pending map[string]chan callResult // calls we made, by id
+	disp    dispatcher                 // who runs handlers; see dispatch.go
 
 	rd reader // the reader role's own state; see read.go
 
@@ -122,8 +121,14 @@ func (c *Conn) pingDue() {
 // ID is unique among the connections of a process.
 func (c *Conn) ID() uint64 { return c.id }
 
-// Identity is what Options.Authenticate attached, or nil.
-func (c *Conn) Identity() any { return c.identity }
+// Identity is what Options.Authenticate attached, or nil (also for a nil
+// *Conn). Auth gives it back with its type.
+func (c *Conn) Identity() any {
+	if c == nil {
+		return nil
+	}
+	return c.identity
+}
 
 // Context is canceled when the connection closes (or, on a server, when
 // Shutdown begins).
@@ -144,6 +149,14 @@ func (c *Conn) Done() <-chan struct{} {
 func (c *Conn) Send(name string, v any) error {
 	if c == nil {
 		return errNotConnected
+	}
+	if chain := c.ep.sendChain(); chain != nil {
+		o, err := encodeUntypedOut(name, v)
+		if err != nil {
+			return err
+		}
+		_, err = chain(c.ctx, o.message(c, name, false))
+		return err
 	}
 	w, err := encodeUntyped(name, v)
 	if err != nil {
@@ -368,15 +381,15 @@ func (c *Conn) finish(readErr error) {
 	c.disp.detached.Wait()
 	c.ep.stats.active.Add(^uint64(0))
 	c.ep.log.Debug("ambigen: connection closed", "conn", c.id, "cause", cause)
-	if fn := c.ep.cfg.onDisconnect; fn != nil {
-		c.ep.hook("OnDisconnect", func() { fn(c, cause) })
+	c.ep.disconnected(c, cause)
+	// finished runs before Done is closed, so that a Client has settled
+	// its status (reconnecting, or closed) by the time a waiter wakes.
+	if c.finished != nil {
+		c.finished()
 	}
 	c.mu.Lock()
 	c.done.fire()
 	c.mu.Unlock()
-	if c.finished != nil {
-		c.finished()
-	}
 }
 
 // encodeUntyped encodes v as Conn.Send and Server.Broadcast do.

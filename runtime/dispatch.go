@@ -192,9 +192,9 @@ func (c *Conn) serve(m *inMsg) {
 	r, ok := c.ep.lookup(env.name)
 	switch {
 	case ok && r.call != nil && env.hasID:
-		c.serveCall(r, env)
+		c.serveCall(r, env, len(m.buf))
 	case ok && r.handle != nil:
-		c.serveMessage(r, env.message)
+		c.serveMessage(r, env.message, len(m.buf))
 	case ok && r.call != nil:
 		// A call sent without an id cannot be answered.
 		c.reject(KindPayload, r.name, &PayloadError{Err: errors.New(`call without an "id"`)})
@@ -205,16 +205,33 @@ func (c *Conn) serve(m *inMsg) {
 	case env.hasID:
 		c.ep.stats.calls.Add(1)
 		c.ep.stats.callErrors.Add(1)
+		c.unhandled(env.name, true)
 		c.sendError(string(env.name), string(env.id), &CallError{Code: CodeUnimplemented, Message: "no handler for " + clip(quote(env.name), maxWireText)})
 	default:
 		c.ep.stats.ignored.Add(1)
-		c.ep.log.Debug("ambigen: ignored message with no handler", "conn", c.id, "name", env.name)
+		c.unhandled(env.name, false)
 	}
 	c.ep.release(m)
 }
 
-func (c *Conn) serveMessage(r route, payload []byte) {
-	err := c.protect(func() error { return r.handle(c.ctx, c, payload) })
+// unhandled counts and logs (rate-limited) a message or call that no
+// handler takes, so that a handler missing from a program shows.
+func (c *Conn) unhandled(name []byte, call bool) {
+	c.ep.stats.unhandled.Add(1)
+	if isReserved(name) {
+		return // ambigen's own names, from a peer of another version
+	}
+	c.ep.log.Warn("ambigen: no handler for a message; it was dropped", "conn", c.id, "name", name, "call", call)
+}
+
+func (c *Conn) serveMessage(r route, payload []byte, size int) {
+	err := c.protect(func() error {
+		if r.wrapped != nil {
+			_, err := r.wrapped(c.ctx, Message{Conn: c, Name: r.name, Payload: payload, Size: size, Recipients: 1})
+			return err
+		}
+		return r.handle(c.ctx, c, payload)
+	})
 	if err == nil {
 		return
 	}
@@ -296,7 +313,7 @@ func (c *Conn) reject(kind ErrorKind, name string, err error) {
 // report counts, hands to OnError and logs (rate-limited) one bad input or
 // failure.
 func (c *Conn) report(me *MessageError) {
-	c.ep.stats.rejected.Add(1)
+	c.ep.stats.reject(me.Kind)
 	if fn := c.ep.cfg.onError; fn != nil {
 		c.ep.hook("OnError", func() { fn(c, me) })
 	}

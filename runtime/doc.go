@@ -55,6 +55,23 @@
 // fails the connection with 1007 as soon as it arrives, whatever the mode
 // (RFC 6455, section 8.1).
 //
+// # Extending
+//
+// Interceptors (Options.Interceptors, Server.Use) wrap every message and call
+// received and sent; see Interceptor for their order. Hooks can be added by
+// method (Server.OnConnect, OnDisconnect); the typed API of generated code
+// registers its own there. NewAuth keeps the identity's type. Package
+// metrics builds Prometheus metrics on these.
+//
+// # Clients
+//
+// A Client reconnects after its connection drops, with backoff and jitter
+// (Reconnect), and keeps what is sent through it meanwhile in a bounded
+// queue (Send and Call take a Peer: a *Conn, or a *Client). A server that
+// refuses it (HTTP 401 or 403, a *HandshakeError) stops it. Calls that fail
+// return a *CallError with a code from codes.go, the TypeScript client's
+// spelling, including the local timeout, canceled and closed.
+//
 // # Version skew
 //
 // A client generated from one schema may meet a server built from another

@@ -18,8 +18,14 @@ type endpoint struct {
 	log    logger
 	memory budget
 
-	mu     sync.Mutex                       // serialises registrations
+	mu     sync.Mutex                       // serialises registrations and Use
 	routes atomic.Pointer[map[string]route] // copy-on-write: lookups take no lock
+	chains atomic.Pointer[chains]           // the interceptors; nil without any (interceptor.go)
+	hooks  atomic.Pointer[hooks]            // OnConnect and OnDisconnect added by method (hooks.go)
+	// callIDs numbers the calls made on the endpoint's connections, so that
+	// an id stays unique when a Client moves a queued call to a new
+	// connection.
+	callIDs atomic.Uint64
 
 	// leave takes a closed connection out of the server's registry (or the
 	// client's current connection) and its counts into the totals.
@@ -38,11 +44,13 @@ func newEndpoint(cfg config, memory int64, lg *slog.Logger) *endpoint {
 	return ep
 }
 
-// route is what a name is registered to: exactly one of the two is set.
+// route is what a name is registered to: exactly one of handle and call is
+// set. wrapped is the handler inside the interceptors, nil without any.
 type route struct {
-	name   string // the registered name, so dispatch needs no conversion
-	handle Handler
-	call   CallHandler
+	name    string // the registered name, so dispatch needs no conversion
+	handle  Handler
+	call    CallHandler
+	wrapped MessageFunc
 }
 
 func (ep *endpoint) register(name string, r route) error {
@@ -69,7 +77,7 @@ func (ep *endpoint) register(name string, r route) error {
 		next[k] = v
 	}
 	r.name = name
-	next[name] = r
+	next[name] = ep.wrapRoute(r)
 	ep.routes.Store(&next)
 	return nil
 }

@@ -35,6 +35,10 @@ var (
 	// connection closed with 1008 because a message was still unfinished
 	// after Options.MessageTimeout.
 	ErrMessageTimeout = errors.New("ambigen: message not finished in time")
+	// ErrQueueFull is returned by a send on a Client between connections
+	// whose queue (ClientOptions.QueueLimit) is full; the message is not
+	// sent. A call fails with a *CallError (CodeQueueFull) wrapping it.
+	ErrQueueFull = errors.New("ambigen: send queue full")
 )
 
 // ErrorKind says what was wrong with an inbound message.
@@ -116,26 +120,28 @@ type PanicError struct{ Value any }
 
 func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 
-// CallError is an error reply (PROTOCOL.md part C). A call handler returns
-// one to choose the code; Call returns one when the peer replied with an
-// error.
+// CallError is the failure of a call (PROTOCOL.md part C), with a code
+// from codes.go. A call handler returns one to choose the code of its error
+// reply; Call returns one when the peer replied with an error, and also when
+// no reply came: the caller's deadline passed (CodeTimeout), its context was
+// canceled (CodeCanceled), the connection closed (CodeClosed), or a client
+// between connections had no room to queue the request (CodeQueueFull). Those
+// wrap their cause, so errors.Is(err, context.DeadlineExceeded) and
+// errors.Is(err, ErrClosed) hold as well. A reply that does not decode is
+// CodeInvalidReply, wrapping the *PayloadError.
 type CallError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	cause   error
 }
 
 func (e *CallError) Error() string { return e.Code + ": " + e.Message }
+
+// Unwrap returns what made a call fail on this side, or nil for an error
+// reply from the peer.
+func (e *CallError) Unwrap() error { return e.cause }
 
 // Errorf returns a *CallError with code and a formatted message.
 func Errorf(code, format string, args ...any) *CallError {
 	return &CallError{Code: code, Message: fmt.Sprintf(format, args...)}
 }
-
-// Error codes of part C; a handler may use any other string, as in gRPC
-// ("not_found", "permission_denied", "failed_precondition", ...).
-const (
-	CodeInvalidArgument   = "invalid_argument"
-	CodeUnimplemented     = "unimplemented"
-	CodeInternal          = "internal"
-	CodeResourceExhausted = "resource_exhausted" // refused by the rate limit
-)

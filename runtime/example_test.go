@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -118,4 +119,72 @@ func ExampleServer_Room() {
 	// Output:
 	// 1 <nil> - ada got for the lobby
 	// 1 [ada]
+}
+
+// Interceptors: one that logs every message received, and one that keeps
+// calls named "admin.*" from anyone whose identity is not "root". The first
+// given is the outermost, so the log sees the refusal too.
+func ExampleInterceptor() {
+	ctx := context.Background()
+	users := runtime.NewAuth(func(r *http.Request) (string, error) { return r.URL.Query().Get("user"), nil })
+	logging := runtime.ReceiveInterceptor(func(next runtime.MessageFunc) runtime.MessageFunc {
+		return func(ctx context.Context, m runtime.Message) (json.RawMessage, error) {
+			reply, err := next(ctx, m)
+			fmt.Printf("%s called %s: %v\n", users.Of(m.Conn), m.Name, err)
+			return reply, err
+		}
+	})
+	adminOnly := runtime.ReceiveInterceptor(func(next runtime.MessageFunc) runtime.MessageFunc {
+		return func(ctx context.Context, m runtime.Message) (json.RawMessage, error) {
+			if strings.HasPrefix(m.Name, "admin.") && users.Of(m.Conn) != "root" {
+				return nil, runtime.Errorf(runtime.CodePermissionDenied, "%s is for admins", m.Name)
+			}
+			return next(ctx, m)
+		}
+	})
+	srv := runtime.NewServer(runtime.Options{
+		Authenticate: users.Authenticate,
+		Interceptors: []runtime.Interceptor{logging, adminOnly},
+	})
+	runtime.OnCall(srv, "admin.wipe", runtime.String, runtime.String, func(ctx context.Context, c *runtime.Conn, what string) (string, error) {
+		return "wiped " + what, nil
+	})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(ctx)
+
+	for _, user := range []string{"ann", "root"} {
+		client, err := runtime.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?user="+user, runtime.ClientOptions{})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		reply, err := runtime.Call(ctx, client, "admin.wipe", runtime.String, runtime.String, "all")
+		fmt.Printf("%s got %q, %v\n", user, reply, err)
+		client.Close()
+	}
+	// Output:
+	// ann called admin.wipe: permission_denied: admin.wipe is for admins
+	// ann got "", permission_denied: admin.wipe is for admins
+	// root called admin.wipe: <nil>
+	// root got "wiped all", <nil>
+}
+
+// A Go client that the server refuses learns the status and the reason.
+func ExampleHandshakeError() {
+	ctx := context.Background()
+	srv := runtime.NewServer(runtime.Options{Authenticate: func(r *http.Request) (any, error) {
+		return nil, runtime.Refuse(http.StatusForbidden, "closed for maintenance")
+	}})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(ctx)
+
+	client := runtime.NewClient(runtime.ClientOptions{})
+	err := client.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/")
+	var he *runtime.HandshakeError
+	if errors.As(err, &he) {
+		fmt.Println(he.Status, he.Reason, client.Status())
+	}
+	// Output: 403 closed for maintenance refused
 }

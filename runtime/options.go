@@ -87,9 +87,13 @@ type Options struct {
 	// clients) and same-origin requests are always allowed; with a nil
 	// CheckOrigin nothing else is.
 	CheckOrigin func(r *http.Request) bool
-	// Authenticate sees the upgrade request; an error refuses it with 401
-	// (its text is not sent), an identity is attached to the connection
-	// (Conn.Identity). Nil accepts all.
+	// Authenticate sees the upgrade request (after the Origin check); an
+	// error refuses it with 401 (its text is not sent), or with the status
+	// and reason of a *HandshakeError made by Refuse (403, say, with a
+	// reason the client is told). An identity is attached to the
+	// connection (Conn.Identity; NewAuth keeps its type). Nil accepts all.
+	// It also runs for the probe a browser client sends after a failed
+	// handshake (see ProbeQuery), so that the page learns why.
 	Authenticate func(r *http.Request) (identity any, err error)
 	// OnConnect runs after the connection joined the registry, before its
 	// first message is read. It must not block for long. A panic in it is
@@ -107,6 +111,10 @@ type Options struct {
 	// Strict closes the connection on bad input with the precise code
 	// (ErrorKind.CloseCode) instead of keeping it open.
 	Strict bool
+	// Interceptors wrap every message and call received (that has a
+	// handler) and sent, the first outermost; see Interceptor. Server.Use
+	// adds more. None costs nothing.
+	Interceptors []Interceptor
 	// CompatibleFingerprints lists the fingerprints of earlier schemas
 	// whose clients this server still serves, besides its own (which the
 	// generated Serve declares; see Server.SetFingerprint). A client that
@@ -201,8 +209,32 @@ type ClientOptions struct {
 	RateLimit *RateLimit
 	// OnError receives bad input and handler failures, as Options.OnError.
 	OnError func(c *Conn, err error)
+	// OnConnect runs each time the client has connected (Dial, and every
+	// reconnect), after what was queued was handed to the connection and
+	// before its first message is handled. It must not block for long.
+	OnConnect func(c *Conn)
 	// OnDisconnect runs once when a dialled connection has closed.
 	OnDisconnect func(c *Conn, err error)
+	// Reconnect is the reconnection policy; the zero value reconnects
+	// with backoff and jitter (see Reconnect).
+	Reconnect Reconnect
+	// QueueLimit is how many messages and calls sent through the Client
+	// (Send(c, ...), Call(ctx, c, ...)) may wait while it reconnects.
+	// Defaults to 256; negative keeps none. Past it, a send fails with
+	// ErrQueueFull and a call with CodeQueueFull.
+	QueueLimit int
+	// OnReconnect runs each time a reconnection attempt is scheduled:
+	// attempt counts from 1, delay is the wait before it, err is why (the
+	// dropped connection's cause, or the failed attempt's error). It runs
+	// on a goroutine of its own.
+	OnReconnect func(attempt int, delay time.Duration, err error)
+	// OnRefused runs when the server refused the client (HTTP 401 or 403,
+	// on Dial or a reconnect); the client then stops (StatusRefused). It
+	// runs on a goroutine of its own.
+	OnRefused func(err *HandshakeError)
+	// Interceptors wrap what the client receives and sends, as
+	// Options.Interceptors; Client.Use adds more.
+	Interceptors []Interceptor
 	// Fingerprint is the schema fingerprint announced to the server in
 	// the upgrade URL (the query parameter HandshakeQuery); empty announces
 	// nothing. The generated NewClient and Dial set it to their schema's

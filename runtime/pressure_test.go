@@ -279,7 +279,7 @@ func TestHookPanics(t *testing.T) {
 // An Origin without a host ("null", a file) is never the same origin, even
 // when the request has no Host either.
 func TestOriginWithoutHost(t *testing.T) {
-	check := checkOrigin(nil)
+	check := NewServer(Options{}).allowOrigin
 	for _, origin := range []string{"null", "file://", "file:///x.html"} {
 		for _, host := range []string{"", "example.com"} {
 			r := &http.Request{Header: http.Header{"Origin": {origin}}, Host: host}

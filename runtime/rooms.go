@@ -336,6 +336,15 @@ func (a Audience) Len() int {
 // *EncodeError). With a Broker, an error wrapping ErrBrokerUnavailable
 // means this node's members have it and the other nodes do not.
 func (a Audience) Broadcast(name string, v any) (int, error) {
+	if a.s != nil {
+		if chain := a.s.ep.sendChain(); chain != nil {
+			o, err := encodeUntypedOut(name, v)
+			if err != nil {
+				return 0, err
+			}
+			return a.sendOut(chain, name, o)
+		}
+	}
 	w, err := encodeUntyped(name, v)
 	if err != nil {
 		return 0, err
@@ -346,6 +355,15 @@ func (a Audience) Broadcast(name string, v any) (int, error) {
 // BroadcastTo encodes the envelope once with codec and sends it to the
 // audience a, as Audience.Broadcast does.
 func BroadcastTo[T any](a Audience, name string, codec Codec[T], v T) (int, error) {
+	if a.s != nil {
+		if chain := a.s.ep.sendChain(); chain != nil {
+			o, err := encodeOut(name, codec, v, meta{})
+			if err != nil {
+				return 0, err
+			}
+			return a.sendOut(chain, name, o)
+		}
+	}
 	w, err := encodeEnvelope(name, codec, v, meta{})
 	if err != nil {
 		return 0, err

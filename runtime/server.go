@@ -64,7 +64,8 @@ func NewServer(opts Options) *Server {
 			ReadBufferSize:  orDefault(opts.ReadBufferSize, DefaultReadBufferSize),
 			WriteBufferSize: wbs,
 			WriteBufferPool: writeBufferPool(wbs),
-			CheckOrigin:     checkOrigin(opts.CheckOrigin),
+			// The Origin is checked before Authenticate runs (see admit).
+			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		fallback: opts.Fallback,
 		index:    make(map[*Conn]int),
@@ -80,23 +81,23 @@ func NewServer(opts Options) *Server {
 		s.hub.drop(c)
 	}
 	s.schemas.Store(newSchemas(opts.CompatibleFingerprints))
+	s.ep.use(opts.Interceptors)
 	return s
 }
 
-// checkOrigin allows requests without an Origin (non-browser clients) and
-// same-origin requests, and asks allow about the others. An Origin without
-// a host (a page from a file, "null") is never the same origin.
-func checkOrigin(allow func(*http.Request) bool) func(*http.Request) bool {
-	return func(r *http.Request) bool {
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			return true
-		}
-		if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
-			return true
-		}
-		return allow != nil && allow(r)
+// allowOrigin allows requests without an Origin (non-browser clients) and
+// same-origin requests, and asks Options.CheckOrigin about the others. An
+// Origin without a host (a page from a file, "null") is never the same
+// origin.
+func (s *Server) allowOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
 	}
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return s.opts.CheckOrigin != nil && s.opts.CheckOrigin(r)
 }
 
 // Handle registers h for messages named name.
@@ -115,6 +116,10 @@ func (s *Server) HandleCall(name string, h CallHandler) error {
 // at once instead of being held for the connection's life.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !websocket.IsWebSocketUpgrade(r) {
+		if isProbe(r) {
+			s.serveProbe(w, r)
+			return
+		}
 		s.fallback.ServeHTTP(w, r)
 		return
 	}
@@ -133,21 +138,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 
-	var identity any
-	if s.opts.Authenticate != nil {
-		id, err := s.opts.Authenticate(r)
-		if err != nil {
-			s.ep.log.Debug("ambigen: upgrade refused by Authenticate", "remote", r.RemoteAddr, "err", err)
-			http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
-			return
-		}
-		identity = id
+	identity, he := s.admit(r)
+	if he != nil {
+		s.ep.stats.refused.Add(1)
+		refuse(w, he)
+		return
 	}
 	h := &hijacker{ResponseWriter: w}
 	ws, err := s.upgrader.Upgrade(h, r, nil)
 	if err != nil {
-		// The upgrader has answered with the HTTP error (403 for a foreign
-		// Origin, 400 for a bad handshake).
+		// The upgrader has answered with the HTTP error (400 for a bad
+		// handshake).
 		s.ep.log.Debug("ambigen: upgrade failed", "remote", r.RemoteAddr, "err", err)
 		return
 	}
@@ -178,9 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	handedOff = true
 	go func() {
 		c.start()
-		if fn := s.ep.cfg.onConnect; fn != nil {
-			s.ep.hook("OnConnect", func() { fn(c) })
-		}
+		s.ep.connected(c)
 		c.readLoop(0)
 	}()
 }
@@ -279,6 +278,13 @@ func (s *Server) Broadcast(name string, v any) (int, error) {
 // true (everyone but the sender, say). A filter cannot travel to other
 // nodes: with keep, the broadcast stays on this one.
 func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, error) {
+	if chain := s.ep.sendChain(); chain != nil {
+		o, err := encodeUntypedOut(name, v)
+		if err != nil {
+			return 0, err
+		}
+		return s.broadcastOut(chain, name, o, keep)
+	}
 	w, err := encodeUntyped(name, v)
 	if err != nil {
 		return 0, err
@@ -294,18 +300,24 @@ func (s *Server) BroadcastFunc(name string, v any, keep func(*Conn) bool) (int, 
 const fanOutShare = 256
 
 // broadcastFrame sends one frame, shared by all, to the connections keep
-// accepts. Every recipient whose socket is idle is written at once, without
-// waiting (one system call each, no goroutine); large broadcasts are split
-// over the processors, so the last recipient gets the frame sooner.
+// accepts.
 func (s *Server) broadcastFrame(frame []byte, keep func(*Conn) bool) int {
+	return fanOut(s.recipients(keep), frame)
+}
+
+// recipients is the live connections that keep accepts.
+func (s *Server) recipients(keep func(*Conn) bool) []*Conn {
 	conns := s.snapshot()
 	if keep != nil {
 		conns = slices.DeleteFunc(conns, func(c *Conn) bool { return !keep(c) })
 	}
-	return fanOut(conns, frame)
+	return conns
 }
 
-// fanOut sends frame to conns, over several processors when they are many.
+// fanOut sends frame to conns. Every recipient whose socket is idle is
+// written at once, without waiting (one system call each, no goroutine);
+// large broadcasts are split over the processors, so the last recipient
+// gets the frame sooner.
 func fanOut(conns []*Conn, frame []byte) int {
 	parts := min(goruntime.GOMAXPROCS(0), len(conns)/fanOutShare)
 	if parts <= 1 {

@@ -290,7 +290,8 @@ func TestClientBadInputAndRedial(t *testing.T) {
 	ts := startServer(t, Options{OnConnect: func(c *Conn) { connected <- c }}, nil)
 	errs := newErrorLog()
 	got := make(chan int64, 1)
-	c := NewClient(ClientOptions{OnError: errs.hook})
+	// Without reconnection, a dropped client is dialled again by hand.
+	c := NewClient(ClientOptions{OnError: errs.hook, Reconnect: Reconnect{Off: true}})
 	On(c, "n", Int, func(ctx context.Context, _ *Conn, v int64) { got <- v })
 	if err := c.Dial(context.Background(), ts.url); err != nil {
 		t.Fatal(err)

@@ -29,11 +29,24 @@ type Stats struct {
 	// HookPanics counts panics recovered from OnConnect, OnDisconnect and
 	// OnError.
 	HookPanics uint64
+	// Unhandled counts messages and calls that no handler took: names
+	// nobody registered (a call among them is answered "unimplemented").
+	// They are also logged at Warn, rate-limited. Unhandled messages are
+	// counted in Ignored too.
+	Unhandled uint64
+	// Refused counts upgrades refused with 401 or 403 (by Authenticate or
+	// the Origin check); always 0 on a Client.
+	Refused uint64
+	// Errors counts what Rejected counts by its kind; kinds that never
+	// happened are left out.
+	Errors map[ErrorKind]uint64
 }
 
 type counters struct {
 	connections, active, in, out, ignored, rejected, slow, calls, callErrors atomic.Uint64
 	rateLimited, rateLimitCloses, overloaded, timedOut, hookPanics           atomic.Uint64
+	unhandled, refused                                                       atomic.Uint64
+	kinds                                                                    [len(kindNames)]atomic.Uint64
 }
 
 func (c *counters) snapshot() Stats {
@@ -52,6 +65,30 @@ func (c *counters) snapshot() Stats {
 		Overloaded:      c.overloaded.Load(),
 		TimedOut:        c.timedOut.Load(),
 		HookPanics:      c.hookPanics.Load(),
+		Unhandled:       c.unhandled.Load(),
+		Refused:         c.refused.Load(),
+		Errors:          c.errorsByKind(),
+	}
+}
+
+func (c *counters) errorsByKind() map[ErrorKind]uint64 {
+	var m map[ErrorKind]uint64
+	for k := range c.kinds {
+		if n := c.kinds[k].Load(); n > 0 {
+			if m == nil {
+				m = make(map[ErrorKind]uint64)
+			}
+			m[ErrorKind(k)] = n
+		}
+	}
+	return m
+}
+
+// rejected counts one bad input or failure of kind k.
+func (c *counters) reject(k ErrorKind) {
+	c.rejected.Add(1)
+	if k > 0 && int(k) < len(c.kinds) {
+		c.kinds[k].Add(1)
 	}
 }
 

@@ -66,19 +66,57 @@ func OnCall[Req, Resp any](r Registrar, name string, req Codec[Req], resp Codec[
 	})
 }
 
-// Send encodes v with codec and queues it for c. It never blocks; it returns
-// ErrClosed when c is closed (or nil) and ErrSlowConsumer, after starting
-// the 1008 close, when c's queue is full. A value that does not encode (an
+// Peer is where Send and Call deliver: a *Conn (one connection), or a
+// *Client (its connection of the moment; while it reconnects, sends and
+// calls wait in its bounded queue).
+type Peer interface {
+	peer()
+}
+
+func (*Conn) peer()   {}
+func (*Client) peer() {}
+
+var (
+	_ Peer = (*Conn)(nil)
+	_ Peer = (*Client)(nil)
+)
+
+// Send encodes v with codec and queues it for the peer. It never blocks; it
+// returns ErrClosed when the connection is closed (or nil, or a Client not
+// dialled), ErrSlowConsumer, after starting the 1008 close, when the
+// connection's queue is full, and ErrQueueFull when a Client between
+// connections has no room left to keep it. A value that does not encode (an
 // *EncodeError) is not sent.
-func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
-	if c == nil {
-		return errNotConnected
+func Send[T any](to Peer, name string, codec Codec[T], v T) error {
+	switch p := to.(type) {
+	case *Conn:
+		if p == nil {
+			return errNotConnected
+		}
+		if chain := p.ep.sendChain(); chain != nil {
+			o, err := encodeOut(name, codec, v, meta{})
+			if err != nil {
+				return err
+			}
+			_, err = chain(p.ctx, o.message(p, name, false))
+			return err
+		}
+		w, err := encodeEnvelope(name, codec, v, meta{})
+		if err != nil {
+			return err
+		}
+		return p.sendWriter(w)
+	case *Client:
+		if p == nil {
+			return errNotConnected
+		}
+		o, err := encodeOut(name, codec, v, meta{})
+		if err != nil {
+			return err
+		}
+		return p.sendOut(name, o)
 	}
-	w, err := encodeEnvelope(name, codec, v, meta{})
-	if err != nil {
-		return err
-	}
-	return c.sendWriter(w)
+	return errNotConnected
 }
 
 // Broadcast encodes the envelope once and queues the same bytes to every live
@@ -88,7 +126,15 @@ func Send[T any](c *Conn, name string, codec Codec[T], v T) error {
 // does not encode is sent to nobody: Broadcast returns 0 and the
 // *EncodeError. With a Broker and keep nil, the other nodes get it too (see
 // Audience); a filter cannot travel, so with keep it stays on this node.
+// Interceptors see a broadcast once, with a nil Conn.
 func Broadcast[T any](s *Server, name string, codec Codec[T], v T, keep func(*Conn) bool) (int, error) {
+	if chain := s.ep.sendChain(); chain != nil {
+		o, err := encodeOut(name, codec, v, meta{})
+		if err != nil {
+			return 0, err
+		}
+		return s.broadcastOut(chain, name, o, keep)
+	}
 	w, err := encodeEnvelope(name, codec, v, meta{})
 	if err != nil {
 		return 0, err

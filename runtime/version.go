@@ -8,3 +8,9 @@ const IsAtLeastVersion0_1_0 = true
 // 0.2.0 (Decode through a *Decoder, Encode returning an error, field lists).
 // Code generated for 0.1.0 does not build against it: regenerate it.
 const IsAtLeastVersion0_2_0 = true
+
+// IsAtLeastVersion0_3_0 is referenced by code generated for the typed API
+// of 0.3.0: a gen.Conn that wraps the runtime connection, hooks added by
+// method, Register, and Send and Call through a Peer (a Client that
+// reconnects). Code generated for 0.2.0 still builds against this runtime.
+const IsAtLeastVersion0_3_0 = true

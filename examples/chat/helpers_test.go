@@ -33,7 +33,7 @@ func startChat(t *testing.T) *testChat {
 // test ends.
 func chatOn(t *testing.T, ln net.Listener, compatible []string) *testChat {
 	t.Helper()
-	c := &testChat{t: t, addr: ln.Addr().String(), compatible: compatible, srv: serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: compatible})}
+	c := &testChat{t: t, addr: ln.Addr().String(), compatible: compatible, srv: serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: compatible, metrics: true})}
 	t.Cleanup(c.stop)
 	return c
 }
@@ -66,7 +66,7 @@ func (c *testChat) restart() {
 	c.stop()
 	ln := listenAgain(c.t, c.addr)
 	c.mu.Lock()
-	c.srv = serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: c.compatible})
+	c.srv = serve(ln, quietLogger(), config{presenceEvery: defaultPresenceInterval, compatible: c.compatible, metrics: true})
 	c.mu.Unlock()
 }
 

@@ -5,14 +5,15 @@
 //
 // Usage:
 //
-//	go run ./examples/chat [-addr 127.0.0.1:3000] [-redis redis://127.0.0.1:6379] [-compatible fingerprint,...] [-presence-interval 100ms] [-v]
+//	go run ./examples/chat [-addr 127.0.0.1:3000] [-redis redis://127.0.0.1:6379] [-compatible fingerprint,...] [-presence-interval 100ms] [-metrics=true] [-v]
 //
 // then open the address it prints in two browser tabs (add ?name=ada to a tab's address to be
 // listed by name). -redis joins this server to every other one started with the same Redis: run
 // it twice with -addr 127.0.0.1:3001 and 127.0.0.1:3002, and tabs on either chat together, the
-// count is the cluster's and #random spans both. -compatible lists the fingerprints of earlier
-// schemas whose tabs this server still serves (docs/CHANGING-A-SCHEMA.md); tabs of other schemas
-// are asked to reload.
+// count is the cluster's and #random spans both. With -metrics (on by default) the same port
+// serves Prometheus metrics at /metrics: messages, bytes and handler latencies by name.
+// -compatible lists the fingerprints of earlier schemas whose tabs this server still serves
+// (docs/CHANGING-A-SCHEMA.md); tabs of other schemas are asked to reload.
 package main
 
 //go:generate go run ../../cmd/ambiorixjs build -tsc ../../ts/node_modules/.bin/tsc -entry web/app.ts -out static/app.js
@@ -43,6 +44,7 @@ func main() {
 	presenceEvery := flag.Duration("presence-interval", defaultPresenceInterval, "announce the client count at most this often (0: on every join and leave, as the Ambiorix documentation's chat does)")
 	compatible := flag.String("compatible", "", "comma-separated `fingerprints` of earlier schemas whose tabs this server still serves")
 	redisURL := flag.String("redis", "", "join the servers that use this Redis (`url` redis://host:port) into one chat")
+	withMetrics := flag.Bool("metrics", true, "serve Prometheus metrics at /metrics")
 	flag.Parse()
 	var fingerprints []string
 	for _, fp := range strings.Split(*compatible, ",") {
@@ -62,7 +64,7 @@ func main() {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	cfg := config{presenceEvery: *presenceEvery, compatible: fingerprints}
+	cfg := config{presenceEvery: *presenceEvery, compatible: fingerprints, metrics: *withMetrics}
 	if *redisURL != "" {
 		b, err := redis.New(*redisURL, redis.Options{Channel: "ambigen-chat"})
 		if err != nil {

@@ -13,8 +13,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/ambigen/ambigen/gen"
 	"github.com/ambigen/ambigen/jsclient"
+	"github.com/ambigen/ambigen/metrics"
 	"github.com/ambigen/ambigen/runtime"
 )
 
@@ -44,11 +48,12 @@ const maxName = 32
 // newChat builds the chat's runtime server: the typed handlers from the generated package, and
 // the page mux as Fallback so that page and socket share one port and one path, as in Ambiorix.
 func newChat(logger *slog.Logger, cfg config) *runtime.Server {
-	// OnConnect and OnPresence need the typed facade, which needs the runtime server they
-	// configure; api is set before the server can accept anyone.
+	// OnPresence needs the typed facade, which needs the runtime server it configures; api is
+	// set before the server can accept anyone.
 	var api *gen.Server
+	mux := pages()
 	rt := runtime.NewServer(runtime.Options{
-		Fallback:               pages(),
+		Fallback:               mux,
 		Logger:                 logger,
 		CompatibleFingerprints: cfg.compatible,
 		// The name a tab gives is its identity, and so its user key: the tabs of one name are
@@ -59,13 +64,6 @@ func newChat(logger *slog.Logger, cfg config) *runtime.Server {
 				return nil, nil
 			}
 			return name, nil
-		},
-		OnConnect: func(c *runtime.Conn) {
-			if err := api.Join(&gen.Conn{Conn: c}, general); err != nil {
-				return // closed already
-			}
-			// A new tab learns who is in #random now; later changes reach it with everyone's.
-			_ = (&gen.Conn{Conn: c}).SendPresence(presenceOf(api.Presence(random)))
 		},
 		// Presence changes are coalesced by the runtime (PresenceInterval): a crowd joining at
 		// once costs one announcement per interval, not one per join. With a broker this runs on
@@ -81,8 +79,23 @@ func newChat(logger *slog.Logger, cfg config) *runtime.Server {
 		PresenceInterval: cfg.presenceInterval(),
 		Broker:           cfg.broker,
 	})
+	if cfg.metrics {
+		// Every message counted and timed by name, through the runtime's interceptors.
+		m := metrics.New(metrics.Options{})
+		m.Instrument(rt)
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(m)
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
 	// Serve also declares gen.Fingerprint, the schema's own, to rt.
 	api = gen.Serve(rt)
+	api.OnConnect(func(_ context.Context, c *gen.Conn) {
+		if err := api.Join(c, general); err != nil {
+			return // closed already
+		}
+		// A new tab learns who is in #random now; later changes reach it with everyone's.
+		_ = c.SendPresence(presenceOf(api.Presence(random)))
+	})
 
 	// As in the documentation: every chat line goes to every client, the sender included (on
 	// every node, with a broker).
@@ -125,7 +138,7 @@ func newChat(logger *slog.Logger, cfg config) *runtime.Server {
 	})
 	// A line said in a room goes to that room's members on every node, if the sender is one.
 	api.OnSay(func(_ context.Context, c *gen.Conn, line gen.Say) {
-		if slices.Contains(rt.RoomsOf(c.Conn), line.Room) {
+		if slices.Contains(rt.RoomsOf(c.Runtime()), line.Room) {
 			api.Room(line.Room).BroadcastSay(line)
 		}
 	})
@@ -148,7 +161,7 @@ func presenceOf(p runtime.Presence) gen.Presence {
 const defaultPresenceInterval = runtime.DefaultPresenceInterval
 
 // pages serves everything that is not a WebSocket upgrade.
-func pages() http.Handler {
+func pages() *http.ServeMux {
 	static, err := fs.Sub(assets, "static")
 	if err != nil {
 		panic(err) // the embed pattern above guarantees the folder
@@ -192,6 +205,8 @@ type config struct {
 	compatible []string
 	// broker joins this server to the others of a cluster (-redis); nil runs it alone.
 	broker runtime.Broker
+	// metrics serves Prometheus metrics at /metrics.
+	metrics bool
 }
 
 // presenceInterval is the runtime's PresenceInterval for -presence-interval, where 0 means what

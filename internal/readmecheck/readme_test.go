@@ -167,17 +167,36 @@ func TestGoFragmentsCompile(t *testing.T) {
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ambigen/ambigen/broker/redis"
 	"github.com/ambigen/ambigen/gen"
+	"github.com/ambigen/ambigen/metrics"
 	"github.com/ambigen/ambigen/runtime"
 )
 
 var (
 	_ = fmt.Sprint
 	_ http.Handler
+	_ json.RawMessage
+	_ = errors.As
+	_ = slog.Debug
+	_ = strings.HasPrefix
+	_ sync.Mutex
+	_ = time.Now
+	_ = prometheus.NewRegistry
+	_ = promhttp.HandlerFor
+	_ = metrics.New
 	_ = gen.Serve
 	_ = runtime.NewServer
 	_ = redis.New

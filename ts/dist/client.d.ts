@@ -6,10 +6,22 @@
  *
  * @module
  */
+import type { ErrorCode } from "./codes.js";
 import { type Decoder } from "./decode.js";
 import { type Version } from "./skew.js";
-/** Where the connection is: not open yet (sends queue), open, or closed for good. */
-export type Status = "connecting" | "open" | "closed";
+/**
+ * Where the connection is: not open yet (sends queue), open, closed for good,
+ * or refused by the server (HTTP 401 or 403; see Client.refusal), after which
+ * the client does not retry until start() is called again.
+ */
+export type Status = "connecting" | "open" | "closed" | "refused";
+/** Why the server refused the connection: the HTTP status of its answer (401 or 403) and the reason it gave ("" for none). */
+export interface Refusal {
+    readonly status: number;
+    readonly reason: string;
+}
+/** The query parameter that asks a server built with ambigen why an upgrade fails (runtime.ProbeQuery in Go). */
+export declare const probeQuery = "ambigen-probe";
 /** Which payloads a decoder reads: fire-and-forget messages, replies to our calls, or requests of the server's calls. */
 export type DecoderKind = "message" | "reply" | "request";
 /** Per-call options. */
@@ -24,12 +36,13 @@ export interface CallOptions {
  * away before the reply), "canceled" (the signal aborted), "queue_full" (the
  * send queue overflowed), "invalid_reply" (the reply failed its decoder), or
  * the code of the peer's error reply ("invalid_argument", "unimplemented",
- * "internal", or one its handler chose). Call handlers may throw one to choose
- * the code of their error reply.
+ * "internal", or one its handler chose); codes.ts lists them all, spelt as the
+ * Go runtime spells them. Call handlers may throw one to choose the code of
+ * their error reply.
  */
 export declare class CallError extends Error {
-    readonly code: string;
-    constructor(code: string, message?: string);
+    readonly code: ErrorCode;
+    constructor(code: ErrorCode, message?: string);
 }
 /** An incoming payload that its decoder refused; it was not delivered. */
 export declare class ValidationError extends Error {
@@ -102,6 +115,16 @@ export interface ClientOptions {
     /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
     WebSocket?: WebSocketConstructor;
     /**
+     * After an attempt that failed before opening, ask the server why (a plain
+     * HTTP request to the same URL with the query parameter ambigen-probe and
+     * the page's cookies): a server built with ambigen answers 401 or 403 with
+     * its reason when it refuses this client, which then stops retrying (status
+     * "refused", onrefused). Browsers do not show a WebSocket's HTTP status, so
+     * this is the only way to tell a refusal from a network failure. On by
+     * default where fetch exists; false turns it off.
+     */
+    probe?: boolean;
+    /**
      * The schema fingerprint to announce to the server (the query parameter
      * ambigen-fingerprint of the URL), whose verdict is then `version` and
      * `onversion`. The generated connect() sets its schema's; unset (or "")
@@ -148,6 +171,13 @@ export declare class Client {
      * working either way. Never called against an R server, which sends none.
      */
     onversion: ((version: Version) => void) | null;
+    /**
+     * Called when the server refused the connection (HTTP 401 or 403, from its
+     * authentication or its Origin check): the status is then "refused", queued
+     * messages are dropped and calls rejected with "closed", and the client stops
+     * until start() is called again (after the user logged in, say).
+     */
+    onrefused: ((refusal: Refusal) => void) | null;
     private readonly options;
     private readonly reconnectOptions;
     private readonly queueLimit;
@@ -167,6 +197,8 @@ export declare class Client {
     private readonly pending;
     private nextId;
     private verdict;
+    private refused;
+    private epoch;
     constructor(options?: ClientOptions);
     /** "connecting" until the socket opens (and while reconnecting), "open", or "closed" after close() or giving up. */
     get status(): Status;
@@ -178,6 +210,8 @@ export declare class Client {
      * client reconnects it keeps the last connection's verdict.
      */
     get version(): Version;
+    /** Why the server refused the connection while the status is "refused", else null. */
+    get refusal(): Refusal | null;
     /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
     start(): void;
     /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
@@ -212,6 +246,8 @@ export declare class Client {
     private abandon;
     private handleOpen;
     private handleClose;
+    private probe;
+    private stopRefused;
     private emitClose;
     private handleFrame;
     private handleVerdict;

@@ -8,13 +8,16 @@
  */
 import { PayloadError } from "./decode.js";
 import { handshakeMessage, readVerdict, reservedPrefix, unknownVersion, withFingerprint } from "./skew.js";
+/** The query parameter that asks a server built with ambigen why an upgrade fails (runtime.ProbeQuery in Go). */
+export const probeQuery = "ambigen-probe";
 /**
  * The rejection of a call. code is "timeout", "closed" (the connection went
  * away before the reply), "canceled" (the signal aborted), "queue_full" (the
  * send queue overflowed), "invalid_reply" (the reply failed its decoder), or
  * the code of the peer's error reply ("invalid_argument", "unimplemented",
- * "internal", or one its handler chose). Call handlers may throw one to choose
- * the code of their error reply.
+ * "internal", or one its handler chose); codes.ts lists them all, spelt as the
+ * Go runtime spells them. Call handlers may throw one to choose the code of
+ * their error reply.
  */
 export class CallError extends Error {
     constructor(code, message) {
@@ -93,6 +96,13 @@ export class Client {
          * working either way. Never called against an R server, which sends none.
          */
         this.onversion = null;
+        /**
+         * Called when the server refused the connection (HTTP 401 or 403, from its
+         * authentication or its Origin check): the status is then "refused", queued
+         * messages are dropped and calls rejected with "closed", and the client stops
+         * until start() is called again (after the user logged in, say).
+         */
+        this.onrefused = null;
         this.socket = null;
         this.state = "connecting";
         this.started = false;
@@ -109,6 +119,9 @@ export class Client {
         this.pending = new Map();
         this.nextId = 0;
         this.verdict = unknownVersion;
+        this.refused = null;
+        // Bumped by start() and close(), so that a probe answering late is ignored.
+        this.epoch = 0;
         this.options = options;
         const r = options.reconnect ?? true;
         this.reconnectOptions = r === false ? null : r === true ? {} : r;
@@ -135,18 +148,25 @@ export class Client {
     get version() {
         return this.verdict;
     }
+    /** Why the server refused the connection while the status is "refused", else null. */
+    get refusal() {
+        return this.state === "refused" ? this.refused : null;
+    }
     /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
     start() {
         if (this.started)
             return;
         this.started = true;
+        this.epoch++;
         this.state = "connecting";
+        this.refused = null;
         this.attempts = 0;
         this.connect();
     }
     /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
     close(code = 1000, reason = "") {
         this.started = false;
+        this.epoch++;
         this.state = "closed";
         clearTimeout(this.retryTimer);
         clearTimeout(this.connectTimer);
@@ -254,7 +274,7 @@ export class Client {
     // write sends data now or queues it (id marks a call request). It returns
     // why it refused, or undefined when the data was sent or queued.
     write(name, data, id) {
-        if (!this.started && this.state === "closed")
+        if (!this.started && (this.state === "closed" || this.state === "refused"))
             return "closed";
         const sock = this.socket;
         if (sock && this.state === "open" && sock.readyState === OPEN) {
@@ -367,6 +387,9 @@ export class Client {
     handleClose(sock, code, reason) {
         if (this.socket !== sock)
             return;
+        // An attempt that never opened may have been refused: ask why, while the retry waits.
+        if (this.state !== "open" && this.started)
+            this.probe();
         clearTimeout(this.connectTimer);
         detach(sock);
         this.socket = null;
@@ -389,6 +412,69 @@ export class Client {
         this.queue = [];
         this.failCalls(() => true, "closed", "connection closed");
         this.emitClose({ code, reason, reconnecting: false });
+    }
+    // probe asks the server whether it refuses this client (see ClientOptions.probe)
+    // and, when it does, stops the client. It never throws.
+    probe() {
+        const fetchFn = globalThis.fetch;
+        if (this.options.probe === false || !fetchFn)
+            return;
+        let target;
+        try {
+            let url = this.options.url ?? defaultURL();
+            if (this.options.fingerprint)
+                url = withFingerprint(url, this.options.fingerprint);
+            target = new URL(url);
+        }
+        catch {
+            return;
+        }
+        if (target.protocol !== "ws:" && target.protocol !== "wss:")
+            return;
+        target.protocol = target.protocol === "wss:" ? "https:" : "http:";
+        target.searchParams.set(probeQuery, "1");
+        const epoch = this.epoch;
+        const abort = typeof AbortController === "function" ? new AbortController() : undefined;
+        const timer = setTimeout(() => abort?.abort(), this.connectTimeout);
+        fetchFn(target.toString(), { credentials: "include", cache: "no-store", ...(abort ? { signal: abort.signal } : {}) })
+            .then(async (res) => {
+            if (res.status !== 401 && res.status !== 403)
+                return;
+            const reason = (await res.text()).slice(0, 200);
+            if (this.epoch === epoch && this.started && this.state !== "open")
+                this.stopRefused({ status: res.status, reason });
+        })
+            .catch(() => {
+            // No answer (the server is down, or another origin without CORS): an ordinary failure, retried.
+        })
+            .finally(() => clearTimeout(timer));
+    }
+    // stopRefused stops a client that the server refuses.
+    stopRefused(refusal) {
+        clearTimeout(this.retryTimer);
+        clearTimeout(this.connectTimer);
+        this.retryTimer = undefined;
+        const sock = this.socket;
+        this.socket = null;
+        if (sock) {
+            detach(sock);
+            try {
+                sock.close();
+            }
+            catch {
+                // An attempt still connecting; it is abandoned either way.
+            }
+        }
+        this.started = false;
+        this.state = "refused";
+        this.refused = refusal;
+        this.queue = [];
+        const why = `connection refused (HTTP ${refusal.status}${refusal.reason ? `: ${refusal.reason}` : ""})`;
+        this.failCalls(() => true, "closed", why);
+        if (this.onrefused) {
+            const fn = this.onrefused;
+            this.run(() => fn(refusal));
+        }
     }
     emitClose(info) {
         if (!this.onclose)

@@ -5,8 +5,9 @@
  *
  * @module
  */
-export { CallError, Client, QueueFullError, ValidationError, defaultURL, } from "./client.js";
+export { CallError, Client, QueueFullError, ValidationError, defaultURL, probeQuery, } from "./client.js";
 export { Ambiorix } from "./ambiorix.js";
+export { codes, isKnownCode } from "./codes.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, } from "./decode.js";
 export { createTypedClient } from "./typed.js";
 export {} from "./skew.js";

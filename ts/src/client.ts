@@ -7,11 +7,25 @@
  * @module
  */
 
+import type { ErrorCode } from "./codes.js";
 import { PayloadError, type Decoder } from "./decode.js";
 import { handshakeMessage, readVerdict, reservedPrefix, unknownVersion, withFingerprint, type Version } from "./skew.js";
 
-/** Where the connection is: not open yet (sends queue), open, or closed for good. */
-export type Status = "connecting" | "open" | "closed";
+/**
+ * Where the connection is: not open yet (sends queue), open, closed for good,
+ * or refused by the server (HTTP 401 or 403; see Client.refusal), after which
+ * the client does not retry until start() is called again.
+ */
+export type Status = "connecting" | "open" | "closed" | "refused";
+
+/** Why the server refused the connection: the HTTP status of its answer (401 or 403) and the reason it gave ("" for none). */
+export interface Refusal {
+  readonly status: number;
+  readonly reason: string;
+}
+
+/** The query parameter that asks a server built with ambigen why an upgrade fails (runtime.ProbeQuery in Go). */
+export const probeQuery = "ambigen-probe";
 
 /** Which payloads a decoder reads: fire-and-forget messages, replies to our calls, or requests of the server's calls. */
 export type DecoderKind = "message" | "reply" | "request";
@@ -29,12 +43,13 @@ export interface CallOptions {
  * away before the reply), "canceled" (the signal aborted), "queue_full" (the
  * send queue overflowed), "invalid_reply" (the reply failed its decoder), or
  * the code of the peer's error reply ("invalid_argument", "unimplemented",
- * "internal", or one its handler chose). Call handlers may throw one to choose
- * the code of their error reply.
+ * "internal", or one its handler chose); codes.ts lists them all, spelt as the
+ * Go runtime spells them. Call handlers may throw one to choose the code of
+ * their error reply.
  */
 export class CallError extends Error {
-  readonly code: string;
-  constructor(code: string, message?: string) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message?: string) {
     super(message || code);
     this.name = "CallError";
     this.code = code;
@@ -132,6 +147,16 @@ export interface ClientOptions {
   /** The WebSocket class to use. Defaults to globalThis.WebSocket. */
   WebSocket?: WebSocketConstructor;
   /**
+   * After an attempt that failed before opening, ask the server why (a plain
+   * HTTP request to the same URL with the query parameter ambigen-probe and
+   * the page's cookies): a server built with ambigen answers 401 or 403 with
+   * its reason when it refuses this client, which then stops retrying (status
+   * "refused", onrefused). Browsers do not show a WebSocket's HTTP status, so
+   * this is the only way to tell a refusal from a network failure. On by
+   * default where fetch exists; false turns it off.
+   */
+  probe?: boolean;
+  /**
    * The schema fingerprint to announce to the server (the query parameter
    * ambigen-fingerprint of the URL), whose verdict is then `version` and
    * `onversion`. The generated connect() sets its schema's; unset (or "")
@@ -223,6 +248,13 @@ export class Client {
    * working either way. Never called against an R server, which sends none.
    */
   onversion: ((version: Version) => void) | null = null;
+  /**
+   * Called when the server refused the connection (HTTP 401 or 403, from its
+   * authentication or its Origin check): the status is then "refused", queued
+   * messages are dropped and calls rejected with "closed", and the client stops
+   * until start() is called again (after the user logged in, say).
+   */
+  onrefused: ((refusal: Refusal) => void) | null = null;
 
   private readonly options: ClientOptions;
   private readonly reconnectOptions: ReconnectOptions | null;
@@ -247,6 +279,9 @@ export class Client {
   private readonly pending = new Map<string, Pending>();
   private nextId = 0;
   private verdict: Version = unknownVersion;
+  private refused: Refusal | null = null;
+  // Bumped by start() and close(), so that a probe answering late is ignored.
+  private epoch = 0;
 
   constructor(options: ClientOptions = {}) {
     this.options = options;
@@ -278,11 +313,18 @@ export class Client {
     return this.verdict;
   }
 
+  /** Why the server refused the connection while the status is "refused", else null. */
+  get refusal(): Refusal | null {
+    return this.state === "refused" ? this.refused : null;
+  }
+
   /** Opens the connection. Calling it again while connected does nothing; after close() it connects anew. */
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.epoch++;
     this.state = "connecting";
+    this.refused = null;
     this.attempts = 0;
     this.connect();
   }
@@ -290,6 +332,7 @@ export class Client {
   /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
   close(code = 1000, reason = ""): void {
     this.started = false;
+    this.epoch++;
     this.state = "closed";
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
@@ -398,7 +441,7 @@ export class Client {
   // write sends data now or queues it (id marks a call request). It returns
   // why it refused, or undefined when the data was sent or queued.
   private write(name: string, data: string, id?: string): "closed" | "queue_full" | undefined {
-    if (!this.started && this.state === "closed") return "closed";
+    if (!this.started && (this.state === "closed" || this.state === "refused")) return "closed";
     const sock = this.socket;
     if (sock && this.state === "open" && sock.readyState === OPEN) {
       try {
@@ -500,6 +543,8 @@ export class Client {
 
   private handleClose(sock: WebSocketLike, code: number, reason: string): void {
     if (this.socket !== sock) return;
+    // An attempt that never opened may have been refused: ask why, while the retry waits.
+    if (this.state !== "open" && this.started) this.probe();
     clearTimeout(this.connectTimer);
     detach(sock);
     this.socket = null;
@@ -521,6 +566,64 @@ export class Client {
     this.queue = [];
     this.failCalls(() => true, "closed", "connection closed");
     this.emitClose({ code, reason, reconnecting: false });
+  }
+
+  // probe asks the server whether it refuses this client (see ClientOptions.probe)
+  // and, when it does, stops the client. It never throws.
+  private probe(): void {
+    const fetchFn = (globalThis as { fetch?: typeof fetch }).fetch;
+    if (this.options.probe === false || !fetchFn) return;
+    let target: URL;
+    try {
+      let url = this.options.url ?? defaultURL();
+      if (this.options.fingerprint) url = withFingerprint(url, this.options.fingerprint);
+      target = new URL(url);
+    } catch {
+      return;
+    }
+    if (target.protocol !== "ws:" && target.protocol !== "wss:") return;
+    target.protocol = target.protocol === "wss:" ? "https:" : "http:";
+    target.searchParams.set(probeQuery, "1");
+    const epoch = this.epoch;
+    const abort = typeof AbortController === "function" ? new AbortController() : undefined;
+    const timer = setTimeout(() => abort?.abort(), this.connectTimeout);
+    fetchFn(target.toString(), { credentials: "include", cache: "no-store", ...(abort ? { signal: abort.signal } : {}) })
+      .then(async (res) => {
+        if (res.status !== 401 && res.status !== 403) return;
+        const reason = (await res.text()).slice(0, 200);
+        if (this.epoch === epoch && this.started && this.state !== "open") this.stopRefused({ status: res.status, reason });
+      })
+      .catch(() => {
+        // No answer (the server is down, or another origin without CORS): an ordinary failure, retried.
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  // stopRefused stops a client that the server refuses.
+  private stopRefused(refusal: Refusal): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.connectTimer);
+    this.retryTimer = undefined;
+    const sock = this.socket;
+    this.socket = null;
+    if (sock) {
+      detach(sock);
+      try {
+        sock.close();
+      } catch {
+        // An attempt still connecting; it is abandoned either way.
+      }
+    }
+    this.started = false;
+    this.state = "refused";
+    this.refused = refusal;
+    this.queue = [];
+    const why = `connection refused (HTTP ${refusal.status}${refusal.reason ? `: ${refusal.reason}` : ""})`;
+    this.failCalls(() => true, "closed", why);
+    if (this.onrefused) {
+      const fn = this.onrefused;
+      this.run(() => fn(refusal));
+    }
   }
 
   private emitClose(info: CloseInfo): void {
@@ -670,7 +773,7 @@ export class Client {
     p.reject(err);
   }
 
-  private failCalls(which: (p: Pending) => boolean, code: string, text: string): void {
+  private failCalls(which: (p: Pending) => boolean, code: ErrorCode, text: string): void {
     for (const [id, p] of [...this.pending]) {
       if (which(p)) this.finishCall(id, new CallError(code, `call "${p.name}": ${text}`));
     }

@@ -12,9 +12,11 @@ export {
   QueueFullError,
   ValidationError,
   defaultURL,
+  probeQuery,
   type CallOptions,
   type ClientOptions,
   type CloseInfo,
+  type Refusal,
   type ReconnectOptions,
   type Status,
   type DecoderKind,
@@ -22,6 +24,7 @@ export {
   type WebSocketLike,
 } from "./client.js";
 export { Ambiorix } from "./ambiorix.js";
+export { codes, isKnownCode, type ErrorCode, type KnownCode } from "./codes.js";
 export {
   PayloadError,
   readAny,

@@ -3,7 +3,7 @@ import { afterEach, describe, test } from "node:test";
 
 import { CallError, Client, QueueFullError, ValidationError, backoffDelay, defaultURL, type ClientOptions } from "../src/client.js";
 import { readField, readInt, readList, readObject, readString } from "../src/decode.js";
-import { FakeWebSocket, tick, waitFor } from "./fake.js";
+import { FakeWebSocket, fakeFetch, tick, waitFor } from "./fake.js";
 
 const URL = "ws://fake.test/";
 
@@ -21,6 +21,8 @@ function newClient(opts: ClientOptions = {}): { client: Client; errors: Error[] 
 afterEach(() => {
   for (const c of made.splice(0)) c.close();
   FakeWebSocket.reset();
+  fakeFetch.answer = null;
+  fakeFetch.calls.length = 0;
 });
 
 // openClient is newClient started, with its fake socket open.
@@ -522,5 +524,57 @@ describe("status, hooks and reconnect", () => {
     }
     assert.equal(c2.status, "closed");
     assert.match(e2[0]!.message, /WebSocket/);
+  });
+});
+
+describe("refused connections", () => {
+  test("a handshake the server refuses stops the client: status, hook, reason, no retry loop", async () => {
+    fakeFetch.answer = () => ({ status: 401, body: "log in first" });
+    const { client } = newClient({ reconnect: { initialDelay: 5, maxDelay: 5 } });
+    const refusals: unknown[] = [];
+    client.onrefused = (r) => refusals.push(r);
+    const call = assert.rejects(client.call("add", { a: 1, b: 2 }), (err: unknown) => err instanceof CallError && err.code === "closed" && /HTTP 401: log in first/.test(err.message));
+    client.start();
+    FakeWebSocket.last().drop();
+    await waitFor(() => client.status === "refused", 2000, "refused");
+    await call;
+    assert.deepEqual(refusals, [{ status: 401, reason: "log in first" }]);
+    assert.deepEqual(client.refusal, { status: 401, reason: "log in first" });
+    assert.equal(fakeFetch.calls.length, 1);
+    assert.match(fakeFetch.calls[0]!, /^http:\/\/fake\.test\/\?ambigen-probe=1$/);
+    // At 5 ms between attempts a loop would have made dozens by now.
+    await tick(100);
+    assert.equal(FakeWebSocket.instances.length, 1);
+    assert.equal(client.send("x", 1), false);
+    // start() tries again, and a success clears the refusal.
+    fakeFetch.answer = () => ({ status: 204, body: "" });
+    client.start();
+    FakeWebSocket.last().open();
+    assert.equal(client.status, "open");
+    assert.equal(client.refusal, null);
+  });
+
+  test("a failure the server does not explain is retried as before", async () => {
+    fakeFetch.answer = () => undefined; // the server is down
+    const { client } = newClient({ reconnect: { initialDelay: 5, maxDelay: 5 } });
+    client.onrefused = () => assert.fail("not refused");
+    client.start();
+    for (const [i, answer] of [undefined, undefined, { status: 200, body: "<html>an R server's page</html>" }].entries()) {
+      fakeFetch.answer = () => answer;
+      FakeWebSocket.last().drop();
+      await waitFor(() => FakeWebSocket.instances.length === i + 2, 2000, `retry ${i + 1}`);
+      assert.equal(client.status, "connecting");
+    }
+    assert.equal(fakeFetch.calls.length, 3);
+  });
+
+  test("probe: false asks nothing", async () => {
+    fakeFetch.answer = () => ({ status: 403, body: "no" });
+    const { client } = newClient({ probe: false });
+    client.start();
+    FakeWebSocket.last().drop();
+    await tick(20);
+    assert.equal(fakeFetch.calls.length, 0);
+    assert.equal(client.status, "closed");
   });
 });

@@ -76,3 +76,23 @@ export async function waitFor(cond: () => boolean, ms = 2000, what = "condition"
     await tick(2);
   }
 }
+
+/**
+ * A stand-in for fetch on the fake host (fake.test), where the client's probe
+ * after a failed handshake goes: answer decides the reply (undefined: a
+ * network failure); other hosts reach the real fetch.
+ */
+export const fakeFetch: { answer: ((url: string) => { status: number; body: string } | undefined) | null; calls: string[] } = {
+  answer: null,
+  calls: [],
+};
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (new URL(url).hostname !== "fake.test") return realFetch(input, init);
+  fakeFetch.calls.push(url);
+  const a = fakeFetch.answer?.(url);
+  if (!a) throw new TypeError("fetch failed");
+  return new Response(a.status === 204 ? null : a.body, { status: a.status });
+}) as typeof fetch;

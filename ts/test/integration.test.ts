@@ -185,6 +185,28 @@ describe("against the Go runtime", () => {
     vm.runInContext("Ambiorix.client.close()", page);
   });
 
+  for (const status of [401, 403] as const) {
+    test(`a ${status} refusal stops the client with its status and reason, without a retry loop`, async () => {
+      let sockets = 0;
+      const Counting = class extends WebSocket {
+        constructor(url: string) {
+          super(url);
+          sockets++;
+        }
+      };
+      const { client } = connect({ url: `${server.url}?deny=${status}`, WebSocket: Counting, reconnect: { initialDelay: 20, maxDelay: 20 } });
+      const refusals: Lib.Refusal[] = [];
+      client.onrefused = (r) => refusals.push(r);
+      await waitFor(() => client.status === "refused", 3000, "refused");
+      const reason = status === 401 ? "log in first" : "not today";
+      assert.deepEqual(refusals, [{ status, reason }]);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(sockets <= 2, `${sockets} attempts at 20 ms apart: the client kept retrying a refusal`);
+      const rejected = client.call("add", { a: 1, b: 2 });
+      await assert.rejects(rejected, isCode("closed"));
+    });
+  }
+
   for (const [how, signal, code] of [
     ["shuts down", "SIGTERM", 1001],
     ["crashes", "SIGKILL", 1006],

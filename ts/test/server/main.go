@@ -31,7 +31,18 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (loopback)")
 	flag.Parse()
 
-	srv := runtime.NewServer(runtime.Options{})
+	srv := runtime.NewServer(runtime.Options{
+		// ?deny=401 or ?deny=403 makes the server refuse the upgrade, with a reason.
+		Authenticate: func(r *http.Request) (any, error) {
+			switch r.URL.Query().Get("deny") {
+			case "401":
+				return nil, runtime.Refuse(http.StatusUnauthorized, "log in first")
+			case "403":
+				return nil, runtime.Refuse(http.StatusForbidden, "not today")
+			}
+			return nil, nil
+		},
+	})
 	// The server speaks the generated schema (ts/src/gen), so that clients
 	// announcing its fingerprint are told "compatible" and others "reload".
 	srv.SetFingerprint(gen.Fingerprint)

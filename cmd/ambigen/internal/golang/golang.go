@@ -31,7 +31,7 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	f.HeaderComment("source: " + m.Source)
 
 	f.Comment("This file needs a runtime at least as new as the one it was generated for.")
-	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_2_0")
+	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_3_0")
 	f.Comment("Fingerprint identifies the wire contract of the schema: message names, directions,")
 	f.Comment("payload and reply types, fields and enum values, but not docs, order or names of")
 	f.Comment("types. A schema that changes what goes on the wire has another fingerprint.")

@@ -36,11 +36,11 @@ func (g *gen) audience(f *jen.File) {
 	f.Comment("Join adds c to room; a connection may be in many rooms and leaves them all when it")
 	f.Comment("closes. Clients cannot join rooms by themselves (see runtime.Server.Join).")
 	f.Func().Params(srv.Clone()).Id("Join").Params(jen.Id("c").Op("*").Id("Conn"), jen.Id("room").String()).Error().Block(
-		jen.Return(jen.Id("s").Dot("rt").Dot("Join").Call(jen.Id("c").Dot("Conn"), jen.Id("room"))),
+		jen.Return(jen.Id("s").Dot("rt").Dot("Join").Call(jen.Id("c").Dot("Runtime").Call(), jen.Id("room"))),
 	)
 	f.Comment("Leave takes c out of room and reports whether it was in it.")
 	f.Func().Params(srv.Clone()).Id("Leave").Params(jen.Id("c").Op("*").Id("Conn"), jen.Id("room").String()).Bool().Block(
-		jen.Return(jen.Id("s").Dot("rt").Dot("Leave").Call(jen.Id("c").Dot("Conn"), jen.Id("room"))),
+		jen.Return(jen.Id("s").Dot("rt").Dot("Leave").Call(jen.Id("c").Dot("Runtime").Call(), jen.Id("room"))),
 	)
 	f.Comment("Presence is who is in room now, on every node of the cluster.")
 	f.Func().Params(srv.Clone()).Id("Presence").Params(jen.Id("room").String()).Qual(rt, "Presence").Block(

@@ -8,6 +8,7 @@ import "fmt"
 var reservedTop = []string{
 	// Go: the typed API, and the schema's fingerprint.
 	"Server", "Serve", "Conn", "Client", "NewClient", "Dial", "Fingerprint", "Audience",
+	"ServerHandlers", "ClientHandlers",
 	// TypeScript: the schema map, and the runtime and globals it uses.
 	"Messages", "Descriptor", "ClientOptions", "TypedClient", "Validator",
 	"Record", "Array", "Promise", "Object", "String", "Number", "Boolean",
@@ -17,12 +18,11 @@ var reservedTop = []string{
 // Unexported package-level identifiers the Go output always declares.
 var reservedGo = []string{"connOf", "mustRegister"}
 
-// Methods the runtime types embedded in or wrapped by the generated types
-// already have; a generated method of the same name would hide them.
+// Methods the generated types always have, besides those of the messages.
 var (
-	reservedServer = []string{"Runtime", "Room", "User", "Everyone", "Join", "Leave", "Presence"}
-	reservedConn   = []string{"Conn", "Send", "Close", "Context", "Identity", "ID", "Done"}
-	reservedClient = []string{"Dial", "Runtime", "Close"}
+	reservedServer = []string{"Runtime", "OnConnect", "OnDisconnect", "Register", "Room", "User", "Everyone", "Join", "Leave", "Presence"}
+	reservedConn   = []string{"Runtime", "ID", "Context", "Done", "Close", "Version"}
+	reservedClient = []string{"Dial", "Runtime", "Close", "Status", "OnConnect", "OnDisconnect", "Register"}
 )
 
 type owner struct {
@@ -173,7 +173,7 @@ func checkNames(m *Model, d *diags) {
 		pkg.names[r] = owner{desc: "the generated API"}
 	}
 	server := newScope("the method Server.", d, reservedServer, "the generated API")
-	conn := newScope("the method Conn.", d, reservedConn, "runtime.Conn")
+	conn := newScope("the method Conn.", d, reservedConn, "the generated API")
 	client := newScope("the method Client.", d, reservedClient, "the generated API")
 	for _, n := range m.Types {
 		desc := fmt.Sprintf("type %q", n.Name)
