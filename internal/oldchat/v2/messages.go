@@ -14,8 +14,8 @@ import (
 const _ = runtime.IsAtLeastVersion0_2_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
-// payload and reply types, fields and enum values, but not docs, order or names of
-// types. A schema that changes what goes on the wire has another fingerprint.
+// payload and reply types, fields, enum values and constraints, but not docs, order
+// or names of types. A schema that changes what goes on the wire has another fingerprint.
 const Fingerprint = "2609b6b02690e4ed425759eb671ebf5a"
 
 // Wire names of the messages.
