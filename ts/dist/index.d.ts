@@ -8,5 +8,6 @@
 export { CallError, Client, QueueFullError, ValidationError, defaultURL, type CallOptions, type ClientOptions, type CloseInfo, type ReconnectOptions, type Status, type DecoderKind, type WebSocketConstructor, type WebSocketLike, } from "./client.js";
 export { Ambiorix } from "./ambiorix.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, type Decoder, } from "./decode.js";
+export { EncodeError, withRules, type Rules } from "./constraints.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";
 export { type Version, type VersionStatus } from "./skew.js";
