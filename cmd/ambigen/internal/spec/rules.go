@@ -208,9 +208,9 @@ func (l *loader) applyRules(what string, t *Type, rn *ruleNodes) *Type {
 		case "items", "values":
 			out.Elem = l.applyRules(what+": "+n.key, t.Elem, l.ruleMapping(what+": "+n.key, n.v))
 		case "pattern":
-			src, isScalar := n.v.Value, n.v.Kind == yaml.ScalarNode
-			if !isScalar {
-				l.d.add(pos(n.v), "%s: pattern must be a string (a regular expression)", what)
+			src, isString := n.v.Value, n.v.Kind == yaml.ScalarNode && n.v.Tag == "!!str"
+			if !isString {
+				l.d.add(pos(n.v), "%s: pattern must be a string (a regular expression; quote it if YAML reads it as something else)", what)
 				ok = false
 				continue
 			}
