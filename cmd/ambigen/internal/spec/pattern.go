@@ -70,6 +70,13 @@ func (e *patternError) Error() string {
 	return fmt.Sprintf("at byte %d: %s", e.at, e.msg)
 }
 
+// GoRegexp returns the RE2 form of a pattern the schema accepts: the
+// regular expression for Go's regexp that matches what JavaScript matches
+// with new RegExp(pattern, "u"). A tool that checks the generated JSON
+// Schema with Go's regexp (whose patterns are JavaScript's) compiles its
+// patterns through it; a pattern outside the subset is an error.
+func GoRegexp(pattern string) (string, error) { return goPattern(pattern) }
+
 // goPattern checks that src is in the subset and returns the RE2 text that
 // matches what JavaScript matches with new RegExp(src, "u").
 func goPattern(src string) (string, error) {
