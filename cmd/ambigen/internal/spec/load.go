@@ -561,6 +561,12 @@ func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, m
 	case yaml.ScalarNode:
 		return l.typeExpr(what, n)
 	case yaml.MappingNode:
+		if typ, ok := constrainedPayload(n); ok {
+			role := what[strings.LastIndex(what, " ")+1:] // payload or reply
+			l.d.add(pos(n), "%s: a mapping here lists the fields of an object; to give a %s %s constraints, declare it under `types:` (Name: %s) and write `%s: Name`",
+				what, typ, role, flowText(n), role)
+			return nil
+		}
 		named := &Named{Name: inlineName, Pos: pos(n), Inline: true, Origin: origin, Doc: msg.Doc}
 		named.Fields = l.objectFields(what, n)
 		if msg.GoName != "" {
@@ -570,6 +576,25 @@ func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, m
 	}
 	l.d.add(pos(n), "%s: expected a type (like string or list<ChatMessage>) or a mapping of fields%s", what, sequenceHint(n))
 	return nil
+}
+
+// constrainedPayload reports whether a mapping given as a payload or reply
+// reads as a constrained type rather than an object's fields: a `type` and
+// nothing but constraints and a doc beside it. It returns the type.
+func constrainedPayload(n *yaml.Node) (string, bool) {
+	typ, rules := "", false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch key := n.Content[i].Value; {
+		case key == "type" && n.Content[i+1].Kind == yaml.ScalarNode:
+			typ = n.Content[i+1].Value
+		case isRuleKey(key):
+			rules = true
+		case key == "doc":
+		default:
+			return "", false
+		}
+	}
+	return typ, typ != "" && rules
 }
 
 // typeExpr resolves a scalar such as `list<ChatMessage>`.
