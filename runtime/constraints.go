@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"regexp/syntax"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -97,13 +99,88 @@ func MaxLength(n int) Rule[string] {
 // read as JavaScript reads it, and expr matches the same strings).
 func Pattern(expr, source string) Rule[string] {
 	re := regexp.MustCompile(expr)
+	match := re.MatchString
+	if run, ok := runOf(expr); ok {
+		match = run.match
+	}
 	rule := " (pattern " + source + ")"
 	return func(s string) error {
-		if re.MatchString(s) {
+		if match(s) {
 			return nil
 		}
 		return errors.New(quoteInput(s) + " does not match" + rule)
 	}
+}
+
+// classRun is a pattern that says what every character of the whole string
+// may be, and how many there may be: ^[a-z0-9-]+$, ^.{1,80}$, ^\d{4}$. Such
+// patterns are common in schemas (slugs, tags, codes), and a loop over the
+// runes checks them in a fraction of the time the regexp machine takes for
+// a short string.
+type classRun struct {
+	ranges   []rune // pairs of lowest and highest rune, sorted, as regexp/syntax gives them
+	min, max int    // how many runes; max -1 for no limit
+}
+
+// runOf recognises a classRun in expr: the beginning of the text, one
+// character class (or a single literal character) repeated, and the end of
+// the text, nothing else.
+func runOf(expr string) (classRun, bool) {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || re.Op != syntax.OpConcat || len(re.Sub) != 3 ||
+		re.Sub[0].Op != syntax.OpBeginText || re.Sub[2].Op != syntax.OpEndText {
+		return classRun{}, false
+	}
+	q, c := re.Sub[1], re.Sub[1]
+	r := classRun{min: 1, max: 1}
+	switch q.Op {
+	case syntax.OpStar:
+		c, r.min, r.max = q.Sub[0], 0, -1
+	case syntax.OpPlus:
+		c, r.min, r.max = q.Sub[0], 1, -1
+	case syntax.OpQuest:
+		c, r.min, r.max = q.Sub[0], 0, 1
+	case syntax.OpRepeat:
+		c, r.min, r.max = q.Sub[0], q.Min, q.Max
+	}
+	switch {
+	case c.Op == syntax.OpCharClass:
+		r.ranges = c.Rune
+	case c.Op == syntax.OpLiteral && len(c.Rune) == 1 && c.Flags&syntax.FoldCase == 0:
+		r.ranges = []rune{c.Rune[0], c.Rune[0]}
+	default:
+		return classRun{}, false
+	}
+	return r, true
+}
+
+func (r classRun) match(s string) bool {
+	n := 0
+	for _, c := range s {
+		if n++; r.max >= 0 && n > r.max || !r.allows(c) {
+			return false
+		}
+	}
+	return n >= r.min
+}
+
+// allows reports whether c is in one of the ranges: a scan for the few
+// ranges of a written class, a binary search for a Unicode category's many.
+func (r classRun) allows(c rune) bool {
+	ranges := r.ranges
+	if len(ranges) > 16 {
+		i := sort.Search(len(ranges)/2, func(i int) bool { return ranges[2*i+1] >= c })
+		return i < len(ranges)/2 && ranges[2*i] <= c
+	}
+	for i := 0; i+1 < len(ranges); i += 2 {
+		if c < ranges[i] {
+			return false
+		}
+		if c <= ranges[i+1] {
+			return true
+		}
+	}
+	return false
 }
 
 // Number is the Go type of a schema int or float.

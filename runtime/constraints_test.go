@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -222,6 +223,42 @@ process.stdin.on("end", () => {
 	for i, f := range finite {
 		if got := jsNumber(f); got != js[i] {
 			t.Errorf("jsNumber(%v) = %q, JavaScript writes %q", f, got, js[i])
+		}
+	}
+}
+
+// The loop that checks patterns such as ^[a-z0-9-]+$ matches what the
+// regexp matches, on strings built from the characters that matter.
+func TestClassRunsMatchTheRegexp(t *testing.T) {
+	runs := []string{
+		`^[a-z0-9\-]+$`, `^[a-z]*$`, `^[a-z]?$`, `^x$`, `^[a-c]{2,3}$`, `^[a-c]{2}$`, `^[a-c]{2,}$`,
+		`^[^\n\r\x{2028}\x{2029}]{1,4}$`, `^\p{L}+$`, `^\d{4}$`, `^[\x{1F600}-\x{1F64F}]+$`,
+	}
+	others := []string{`^(?i:k)+$`, `[a-z]+`, `^[a-z]+`, `^(?:ab)+$`, `^a+b$`, `^(?i)k$`, `^$`, `^[a-z]+$|^x$`}
+	alphabet := []string{"a", "b", "c", "k", "K", "\u212a", "x", "0", "9", "-", "\n", "\r", "\u2028", "é", "Ж", "😀", "🚀", "\xff", ""}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, expr := range append(runs, others...) {
+		run, ok := runOf(expr)
+		want := false
+		for _, x := range runs {
+			want = want || x == expr
+		}
+		if ok != want {
+			t.Errorf("runOf(%q) recognised: %v, want %v", expr, ok, want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		re := regexp.MustCompile(expr)
+		for i := 0; i < 3000; i++ {
+			var b strings.Builder
+			for n := r.IntN(7); n > 0; n-- {
+				b.WriteString(alphabet[r.IntN(len(alphabet))])
+			}
+			if s := b.String(); run.match(s) != re.MatchString(s) {
+				t.Errorf("%s on %q: the loop says %v, the regexp %v", expr, s, run.match(s), re.MatchString(s))
+			}
 		}
 	}
 }
