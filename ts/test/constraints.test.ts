@@ -4,6 +4,7 @@ import { afterEach, test } from "node:test";
 import { CallError } from "../src/client.js";
 import { codePoints, EncodeError, quoteInput, withRules } from "../src/constraints.js";
 import { PayloadError, readField, readInt, readList, readMap, readObject, readString } from "../src/decode.js";
+import { connect } from "../src/gen/messages.js";
 import { createTypedClient, type Descriptor } from "../src/typed.js";
 import { FakeWebSocket, waitFor } from "./fake.js";
 
@@ -154,4 +155,30 @@ test("a call refused before sending rejects with the EncodeError, not a CallErro
   const api = createTypedClient<Messages>(descriptor, { url: "ws://fake.test/", WebSocket: FakeWebSocket, reconnect: false });
   await assert.rejects(api.call.ask("long"), (e: unknown) => e instanceof EncodeError && !(e instanceof CallError));
   api.close();
+});
+
+test("the generated client checks the schema's constraints both ways", () => {
+  const chat = connect({ url: "ws://fake.test/", WebSocket: FakeWebSocket, reconnect: false });
+  const errors: string[] = [];
+  chat.client.onerror = (e) => errors.push(e.message);
+  const posts: string[] = [];
+  chat.on.post((p) => posts.push(p.text));
+  const ws = FakeWebSocket.last();
+  ws.open();
+
+  // As the README shows it.
+  assert.throws(
+    () => chat.send.post({ user: "ann", text: "hi", tags: ["go", "Go!"] }),
+    (e: unknown) => e instanceof EncodeError && String(e) === 'EncodeError: "post" not sent: tags[1]: "Go!" does not match (pattern ^[a-z0-9-]+$)',
+  );
+  assert.throws(() => chat.send.post({ user: "", text: "hi", tags: [] }), /user: shorter than 1 character \(minLength 1\)/);
+  chat.send.post({ user: "ann", text: "😀".repeat(5000), tags: ["go"] });
+  chat.send.chat("x".repeat(10000)); // chat has no constraints
+  assert.equal(ws.sent.length, 2);
+
+  ws.receiveJSON({ name: "post", message: { user: "srv", text: "é".repeat(5001), tags: [] }, isAmbiorix: true });
+  ws.receiveJSON({ name: "post", message: { user: "srv", text: "fine", tags: "solo" }, isAmbiorix: true });
+  assert.deepEqual(posts, ["fine"]);
+  assert.deepEqual(errors, ['message "post": invalid payload: text: longer than 5000 characters (maxLength 5000)']);
+  chat.close();
 });

@@ -12,6 +12,7 @@ import {
   readOptional,
   readString,
   readTimestamp,
+  withRules,
   type ClientOptions,
   type Descriptor,
   type TypedClient,
@@ -19,12 +20,18 @@ import {
 
 /** One line of chat. */
 export interface ChatMessage {
+  /** Constraints: minLength 1, maxLength 40. */
   user: string;
-  /** What was said. */
+  /**
+   * What was said.
+   *
+   * Constraints: maxLength 5000.
+   */
   text: string;
   /** When the author sent it. */
   sentAt?: string;
-  tags: string[];
+  /** Constraints: maxItems 10; items: maxLength 24, pattern "^[a-z0-9-]+$". */
+  tags: Tag[];
   mood?: Mood;
 }
 
@@ -74,6 +81,13 @@ export interface ConfirmReply {
   ok: boolean;
 }
 
+/**
+ * A label on a chat line.
+ *
+ * Values are checked when they are sent and received: maxLength 24, pattern "^[a-z0-9-]+$".
+ */
+export type Tag = string;
+
 /** The messages of the schema by direction, for {@link TypedClient}. */
 export type Messages = {
   clientToServer: {
@@ -95,13 +109,21 @@ export type Messages = {
   };
 };
 
+/** decodeTag reads a {@link Tag} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export const decodeTag = withRules(readString, { maxLength: 24, pattern: "^[a-z0-9-]+$" });
+
+// Decoders of the fields, payloads and replies that have constraints.
+const read_ChatMessage_User = withRules(readString, { minLength: 1, maxLength: 40 });
+const read_ChatMessage_Text = withRules(readString, { maxLength: 5000 });
+const read_ChatMessage_Tags = withRules(readList(decodeTag), { maxItems: 10 });
+
 /** decodeChatMessage reads a {@link ChatMessage} from an incoming payload; it throws a PayloadError at the path of the first problem. */
 export function decodeChatMessage(v: unknown, path = ""): ChatMessage {
   const o = readObject(v, path);
   const out: ChatMessage = {
-    user: readField(o, "user", path, readString),
-    text: readField(o, "text", path, readString),
-    tags: readField(o, "tags", path, readList(readString)),
+    user: readField(o, "user", path, read_ChatMessage_User),
+    text: readField(o, "text", path, read_ChatMessage_Text),
+    tags: readField(o, "tags", path, read_ChatMessage_Tags),
   };
   readOptional(o, "sentAt", path, readTimestamp, out);
   readOptional(o, "mood", path, decodeMood, out);
@@ -151,7 +173,7 @@ export function decodeConfirmReply(v: unknown, path = ""): ConfirmReply {
  * types, fields, enum values and constraints, but not docs, order or names of types.
  * The same as Fingerprint in the generated Go.
  */
-export const fingerprint = "b9d5da01931570b8a61aab9c22d78a92";
+export const fingerprint = "193aabe93a5a66593e3faf5cd594d550";
 
 /** The descriptor table the runtime routes by and decodes incoming payloads with. */
 export const descriptor: Descriptor = {
@@ -173,6 +195,13 @@ export const descriptor: Descriptor = {
     request: {
       confirm: decodeConfirmRequest,
     },
+  },
+  outgoing: {
+    message: {
+      post: decodeChatMessage,
+    },
+    request: {},
+    reply: {},
   },
 };
 
