@@ -67,7 +67,8 @@ type Pattern struct {
 // beyond it would be compared differently on the two sides.
 const maxSafe = 1<<53 - 1
 
-// The keys of constraints, in the order Rules checks them.
+// The keys of a constraint mapping: the constraints, in the order Rules
+// checks them, and items and values, which hold the constraints of elements.
 var ruleKeys = []string{
 	"minLength", "maxLength", "pattern",
 	"min", "exclusiveMin", "max", "exclusiveMax",
@@ -416,17 +417,6 @@ type Rule struct {
 	Count   *Count
 	Bound   *Bound
 	Pattern *Pattern
-}
-
-// Pos is where the rule's value is written.
-func (r Rule) Pos() Pos {
-	switch {
-	case r.Count != nil:
-		return r.Count.Pos
-	case r.Bound != nil:
-		return r.Bound.Pos
-	}
-	return r.Pattern.Pos
 }
 
 // Value spells the rule's value: a number, or the pattern as a JSON string.
