@@ -104,6 +104,9 @@ func TestEnvelopesMatchTheJSONSchema(t *testing.T) {
 		`{"name":"post","message":{"user":"ann","text":"hi","tags":[1]},"isAmbiorix":true}`,           // wrong element
 		`{"name":"post","message":{"user":"a","text":"b","tags":[],"mood":"glad"},"isAmbiorix":true}`, // not in the enum
 		`{"name":"post","message":{"user":"a","text":"b","tags":[],"sentAt":"yesterday"},"isAmbiorix":true}`,
+		`{"name":"post","message":{"user":"","text":"b","tags":[]},"isAmbiorix":true}`,                                             // user: minLength 1
+		`{"name":"post","message":{"user":"a","text":"b","tags":["Bad Tag"]},"isAmbiorix":true}`,                                   // tags[0]: the pattern
+		`{"name":"post","message":{"user":"a","text":"b","tags":["a","b","c","d","e","f","g","h","i","j","k"]},"isAmbiorix":true}`, // maxItems 10
 		`{"name":"update","message":{"count":"three"},"isAmbiorix":true}`,
 		`{"name":"chat","message":42,"isAmbiorix":true}`,
 		`{"name":"chat","message":"hi","isAmbiorix":false}`,

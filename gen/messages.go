@@ -11,12 +11,12 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_3_0
+const _ = runtime.IsAtLeastVersion0_4_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
-// payload and reply types, fields and enum values, but not docs, order or names of
-// types. A schema that changes what goes on the wire has another fingerprint.
-const Fingerprint = "509c77d48150874b133ddc3cdc2d2cad"
+// payload and reply types, fields, enum values and constraints, but not docs, order
+// or names of types. A schema that changes what goes on the wire has another fingerprint.
+const Fingerprint = "b7f35eb0028dfe88bec9cedb804f7560"
 
 // Wire names of the messages.
 const (
@@ -36,13 +36,16 @@ const (
 //
 // One line of chat.
 type ChatMessage struct {
+	// Constraints: minLength 1, maxLength 40.
 	User string `json:"user"`
 	// What was said.
+	// Constraints: maxLength 5000.
 	Text string `json:"text"`
 	// When the author sent it.
 	SentAt *time.Time `json:"sentAt,omitempty"`
-	Tags   []string   `json:"tags"`
-	Mood   *Mood      `json:"mood,omitempty"`
+	// Constraints: maxItems 10; items: maxLength 24, pattern "^[a-z0-9-]+$".
+	Tags []Tag `json:"tags"`
+	Mood *Mood `json:"mood,omitempty"`
 }
 
 // Mood is a schema type.
@@ -116,6 +119,13 @@ type Presence struct {
 	Count int64    `json:"count"`
 	Users []string `json:"users"`
 }
+
+// Tag is a schema type, another name for string.
+//
+// A label on a chat line.
+//
+// Values are checked when they are sent and received: maxLength 24, pattern "^[a-z0-9-]+$".
+type Tag = string
 
 // Server is the typed server side of the schema: it registers handlers for
 // the messages clients send and broadcasts the messages the server sends.
@@ -729,11 +739,11 @@ var codecChatMessage = runtime.Codec[ChatMessage]{
 func encodeChatMessage(w *jx.Writer, v ChatMessage) error {
 	w.ObjStart()
 	w.RawStr("\"user\":")
-	if err := runtime.String.Encode(w, v.User); err != nil {
+	if err := codec_ChatMessage_User.Encode(w, v.User); err != nil {
 		return runtime.EncodeErrorAt("user", err)
 	}
 	w.RawStr(",\"text\":")
-	if err := runtime.String.Encode(w, v.Text); err != nil {
+	if err := codec_ChatMessage_Text.Encode(w, v.Text); err != nil {
 		return runtime.EncodeErrorAt("text", err)
 	}
 	if v.SentAt != nil {
@@ -743,7 +753,7 @@ func encodeChatMessage(w *jx.Writer, v ChatMessage) error {
 		}
 	}
 	w.RawStr(",\"tags\":")
-	if err := codec_list_string.Encode(w, v.Tags); err != nil {
+	if err := codec_ChatMessage_Tags.Encode(w, v.Tags); err != nil {
 		return runtime.EncodeErrorAt("tags", err)
 	}
 	if v.Mood != nil {
@@ -770,13 +780,13 @@ func decodeChatMessage(d *runtime.Decoder) (ChatMessage, error) {
 	err := d.Object(fieldsChatMessage, func(d *runtime.Decoder, i int) (err error) {
 		switch i {
 		case 0:
-			v.User, err = runtime.String.Decode(d)
+			v.User, err = codec_ChatMessage_User.Decode(d)
 		case 1:
-			v.Text, err = runtime.String.Decode(d)
+			v.Text, err = codec_ChatMessage_Text.Decode(d)
 		case 2:
 			v.SentAt, err = codec_optional_timestamp.Decode(d)
 		case 3:
-			v.Tags, err = codec_list_string.Decode(d)
+			v.Tags, err = codec_ChatMessage_Tags.Decode(d)
 		case 4:
 			v.Mood, err = codec_optional_Mood.Decode(d)
 		}
@@ -1073,12 +1083,20 @@ func decodePresence(d *runtime.Decoder) (Presence, error) {
 
 var (
 	codec_optional_timestamp runtime.Codec[*time.Time]
-	codec_list_string        runtime.Codec[[]string]
 	codec_optional_Mood      runtime.Codec[*Mood]
+	codec_list_string        runtime.Codec[[]string]
+	codecTag                 runtime.Codec[Tag]
+	codec_ChatMessage_User   runtime.Codec[string]
+	codec_ChatMessage_Text   runtime.Codec[string]
+	codec_ChatMessage_Tags   runtime.Codec[[]Tag]
 )
 
 func init() {
 	codec_optional_timestamp = runtime.Optional(runtime.Timestamp)
-	codec_list_string = runtime.List(runtime.String)
 	codec_optional_Mood = runtime.Optional(codecMood)
+	codec_list_string = runtime.List(runtime.String)
+	codecTag = runtime.Checked(runtime.String, runtime.MaxLength(24), runtime.Pattern("^[a-z0-9\\-]+$", "^[a-z0-9-]+$"))
+	codec_ChatMessage_User = runtime.Checked(runtime.String, runtime.MinLength(1), runtime.MaxLength(40))
+	codec_ChatMessage_Text = runtime.Checked(runtime.String, runtime.MaxLength(5000))
+	codec_ChatMessage_Tags = runtime.Checked(runtime.List(codecTag), runtime.MaxItems[Tag](10))
 }

@@ -32,8 +32,9 @@ func (e *PayloadError) Unwrap() error { return e.Err }
 
 // EncodeError says why a value could not be encoded: it breaks a rule of its
 // schema type (an enum value outside the list, a NaN float, a string that is
-// not valid UTF-8 in a raw JSON payload, a value encoding/json cannot write).
-// Send, Broadcast and Call return it and send nothing.
+// not valid UTF-8 in a raw JSON payload, a value encoding/json cannot write)
+// or a constraint of the schema (see [Checked]). Send, Broadcast and Call
+// return it and send nothing.
 //
 // It is a different type from [PayloadError] on purpose: a value this side
 // failed to encode is this side's fault, never the peer's, so a call handler

@@ -14,3 +14,8 @@ const IsAtLeastVersion0_2_0 = true
 // method, Register, and Send and Call through a Peer (a Client that
 // reconnects). Code generated for 0.2.0 still builds against this runtime.
 const IsAtLeastVersion0_3_0 = true
+
+// IsAtLeastVersion0_4_0 is referenced by code generated for rooms and
+// audiences (Audience, BroadcastTo) and schema constraints (Checked and
+// its rules): such code does not build against an older runtime.
+const IsAtLeastVersion0_4_0 = true

@@ -70,6 +70,10 @@ func TestFormatSchemaAcceptsWhatAmbigenAccepts(t *testing.T) {
 		"messages:\n  chat: {from: everyone, payload: string}\n",
 		"messages:\n  chat: {payload: string}\n",
 		"types:\n  T: {fields: {a: {type: int, optional: maybe}}}\n",
+		"types:\n  T: {fields: {a: {type: string, maxLength: -1}}}\n",
+		"types:\n  T: {fields: {a: {type: string, pattern: 3}}}\n",
+		"types:\n  T: {fields: {a: {type: list<int>, items: {maxItem: 3}}}}\n",
+		"types:\n  T: {type: string, maxLenght: 3}\n",
 		"extra: 1\n",
 	} {
 		if err := check([]byte(bad)); err == nil {

@@ -297,6 +297,7 @@ types:
   ChatMessage:
     fields:
       text: string
+      title: {type: int, maxLength: 200}
 `
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "ambigen")

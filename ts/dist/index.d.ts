@@ -9,5 +9,6 @@ export { CallError, Client, QueueFullError, ValidationError, defaultURL, probeQu
 export { Ambiorix } from "./ambiorix.js";
 export { codes, isKnownCode, type ErrorCode, type KnownCode } from "./codes.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, type Decoder, } from "./decode.js";
+export { EncodeError, withRules, type Rules } from "./constraints.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";
 export { type Version, type VersionStatus } from "./skew.js";

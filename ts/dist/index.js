@@ -9,5 +9,6 @@ export { CallError, Client, QueueFullError, ValidationError, defaultURL, probeQu
 export { Ambiorix } from "./ambiorix.js";
 export { codes, isKnownCode } from "./codes.js";
 export { PayloadError, readAny, readBool, readBytes, readEnum, readField, readFloat, readInt, readList, readMap, readObject, readOptional, readString, readTimestamp, } from "./decode.js";
+export { EncodeError, withRules } from "./constraints.js";
 export { createTypedClient } from "./typed.js";
 export {} from "./skew.js";

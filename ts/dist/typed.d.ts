@@ -29,6 +29,21 @@ export interface Descriptor {
         /** Requests of serverCalls, by name. */
         request: Readonly<Record<string, Decoder>>;
     };
+    /**
+     * Checks of what the client sends, for the names whose payloads have
+     * value constraints (lengths, bounds, patterns...): the generated
+     * decoder of the type, run over the value before it is sent. A value it
+     * refuses is not sent; send throws, call rejects and a call handler's
+     * reply is answered "internal", each with an EncodeError.
+     */
+    outgoing?: {
+        /** Payloads of clientToServer messages, by name. */
+        message?: Readonly<Record<string, Decoder>>;
+        /** Requests of clientCalls, by name. */
+        request?: Readonly<Record<string, Decoder>>;
+        /** Replies to serverCalls, by name. */
+        reply?: Readonly<Record<string, Decoder>>;
+    };
 }
 /** The compile-time half of a schema. Generated code declares it with `type` so that it satisfies this. */
 export interface Schema {

@@ -7,6 +7,7 @@
  * @module
  */
 import { Client } from "./client.js";
+import { checkOutgoing } from "./constraints.js";
 /**
  * Builds the typed client for a descriptor and starts connecting. Handlers
  * registered in the same turn see every message, since the socket opens later.
@@ -33,15 +34,50 @@ export function createTypedClient(descriptor, options = {}) {
             out[name] = make(name);
         return Object.freeze(out);
     };
+    // Names without constraints are sent as they are: a missing check costs one lookup when the table is built.
+    const outgoing = descriptor.outgoing ?? {};
+    const checkOf = (kind, name) => {
+        const t = outgoing[kind];
+        return t !== undefined && Object.prototype.hasOwnProperty.call(t, name) ? t[name] : undefined;
+    };
     const typed = {
         on: table(descriptor.serverToClient, (name) => (fn) => {
             client.on(name, fn);
         }),
-        send: table(descriptor.clientToServer, (name) => (msg) => {
-            client.send(name, msg);
+        send: table(descriptor.clientToServer, (name) => {
+            const check = checkOf("message", name);
+            return (msg) => {
+                checkOutgoing(name, check, msg);
+                client.send(name, msg);
+            };
         }),
-        call: table(descriptor.clientCalls, (name) => (req, opts) => client.call(name, req, opts)),
-        handle: table(descriptor.serverCalls, (name) => (fn) => client.handle(name, fn)),
+        call: table(descriptor.clientCalls, (name) => {
+            const check = checkOf("request", name);
+            return (req, opts) => {
+                try {
+                    checkOutgoing(name, check, req);
+                }
+                catch (err) {
+                    return Promise.reject(err);
+                }
+                return client.call(name, req, opts);
+            };
+        }),
+        handle: table(descriptor.serverCalls, (name) => {
+            const check = checkOf("reply", name);
+            return (fn) => {
+                if (check === undefined)
+                    return client.handle(name, fn);
+                const checked = (reply) => {
+                    checkOutgoing(name, check, reply);
+                    return reply;
+                };
+                client.handle(name, (req) => {
+                    const reply = fn(req);
+                    return isThenable(reply) ? Promise.resolve(reply).then(checked) : checked(reply);
+                });
+            };
+        }),
         get status() {
             return client.status;
         },
@@ -55,4 +91,7 @@ export function createTypedClient(descriptor, options = {}) {
     };
     client.start();
     return typed;
+}
+function isThenable(v) {
+    return (typeof v === "object" || typeof v === "function") && v !== null && typeof v.then === "function";
 }

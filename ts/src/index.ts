@@ -42,5 +42,6 @@ export {
   readTimestamp,
   type Decoder,
 } from "./decode.js";
+export { EncodeError, withRules, type Rules } from "./constraints.js";
 export { createTypedClient, type Descriptor, type Schema, type TypedClient } from "./typed.js";
 export { type Version, type VersionStatus } from "./skew.js";

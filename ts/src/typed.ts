@@ -8,6 +8,7 @@
  */
 
 import { Client, type CallOptions, type ClientOptions, type Status } from "./client.js";
+import { checkOutgoing } from "./constraints.js";
 import type { Decoder } from "./decode.js";
 import type { Version } from "./skew.js";
 
@@ -30,6 +31,21 @@ export interface Descriptor {
     reply: Readonly<Record<string, Decoder>>;
     /** Requests of serverCalls, by name. */
     request: Readonly<Record<string, Decoder>>;
+  };
+  /**
+   * Checks of what the client sends, for the names whose payloads have
+   * value constraints (lengths, bounds, patterns...): the generated
+   * decoder of the type, run over the value before it is sent. A value it
+   * refuses is not sent; send throws, call rejects and a call handler's
+   * reply is answered "internal", each with an EncodeError.
+   */
+  outgoing?: {
+    /** Payloads of clientToServer messages, by name. */
+    message?: Readonly<Record<string, Decoder>>;
+    /** Requests of clientCalls, by name. */
+    request?: Readonly<Record<string, Decoder>>;
+    /** Replies to serverCalls, by name. */
+    reply?: Readonly<Record<string, Decoder>>;
   };
 }
 
@@ -89,15 +105,48 @@ export function createTypedClient<S extends Schema>(descriptor: Descriptor, opti
     for (const name of names) out[name] = make(name);
     return Object.freeze(out);
   };
+  // Names without constraints are sent as they are: a missing check costs one lookup when the table is built.
+  const outgoing = descriptor.outgoing ?? {};
+  const checkOf = (kind: "message" | "request" | "reply", name: string): Decoder | undefined => {
+    const t = outgoing[kind];
+    return t !== undefined && Object.prototype.hasOwnProperty.call(t, name) ? t[name] : undefined;
+  };
   const typed = {
     on: table(descriptor.serverToClient, (name) => (fn: (msg: unknown) => void) => {
       client.on(name, fn);
     }),
-    send: table(descriptor.clientToServer, (name) => (msg: unknown) => {
-      client.send(name, msg);
+    send: table(descriptor.clientToServer, (name) => {
+      const check = checkOf("message", name);
+      return (msg: unknown) => {
+        checkOutgoing(name, check, msg);
+        client.send(name, msg);
+      };
     }),
-    call: table(descriptor.clientCalls, (name) => (req: unknown, opts?: CallOptions) => client.call(name, req, opts)),
-    handle: table(descriptor.serverCalls, (name) => (fn: (req: unknown) => unknown) => client.handle(name, fn)),
+    call: table(descriptor.clientCalls, (name) => {
+      const check = checkOf("request", name);
+      return (req: unknown, opts?: CallOptions) => {
+        try {
+          checkOutgoing(name, check, req);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+        return client.call(name, req, opts);
+      };
+    }),
+    handle: table(descriptor.serverCalls, (name) => {
+      const check = checkOf("reply", name);
+      return (fn: (req: unknown) => unknown) => {
+        if (check === undefined) return client.handle(name, fn);
+        const checked = (reply: unknown): unknown => {
+          checkOutgoing(name, check, reply);
+          return reply;
+        };
+        client.handle(name, (req) => {
+          const reply = fn(req);
+          return isThenable(reply) ? Promise.resolve(reply).then(checked) : checked(reply);
+        });
+      };
+    }),
     get status(): Status {
       return client.status;
     },
@@ -111,4 +160,8 @@ export function createTypedClient<S extends Schema>(descriptor: Descriptor, opti
   };
   client.start();
   return typed as unknown as TypedClient<S>;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === "object" || typeof v === "function") && v !== null && typeof (v as { then?: unknown }).then === "function";
 }

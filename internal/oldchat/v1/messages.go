@@ -10,11 +10,11 @@ import (
 )
 
 // This file needs a runtime at least as new as the one it was generated for.
-const _ = runtime.IsAtLeastVersion0_3_0
+const _ = runtime.IsAtLeastVersion0_4_0
 
 // Fingerprint identifies the wire contract of the schema: message names, directions,
-// payload and reply types, fields and enum values, but not docs, order or names of
-// types. A schema that changes what goes on the wire has another fingerprint.
+// payload and reply types, fields, enum values and constraints, but not docs, order
+// or names of types. A schema that changes what goes on the wire has another fingerprint.
 const Fingerprint = "dc219de1c4857d81eca53e0c75a089c1"
 
 // Wire names of the messages.

@@ -104,8 +104,8 @@ export function decodeConfirmReply(v: unknown, path = ""): ConfirmReply {
 
 /**
  * A hash of the schema's wire contract: message names, directions, payload and reply
- * types, fields and enum values, but not docs, order or names of types. The same as
- * Fingerprint in the generated Go.
+ * types, fields, enum values and constraints, but not docs, order or names of types.
+ * The same as Fingerprint in the generated Go.
  */
 export const fingerprint = "dc219de1c4857d81eca53e0c75a089c1";
 

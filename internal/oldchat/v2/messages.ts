@@ -147,8 +147,8 @@ export function decodeConfirmReply(v: unknown, path = ""): ConfirmReply {
 
 /**
  * A hash of the schema's wire contract: message names, directions, payload and reply
- * types, fields and enum values, but not docs, order or names of types. The same as
- * Fingerprint in the generated Go.
+ * types, fields, enum values and constraints, but not docs, order or names of types.
+ * The same as Fingerprint in the generated Go.
  */
 export const fingerprint = "2609b6b02690e4ed425759eb671ebf5a";
 

@@ -12,6 +12,7 @@ import {
   readOptional,
   readString,
   readTimestamp,
+  withRules,
   type ClientOptions,
   type Descriptor,
   type TypedClient,
@@ -19,12 +20,18 @@ import {
 
 /** One line of chat. */
 export interface ChatMessage {
+  /** Constraints: minLength 1, maxLength 40. */
   user: string;
-  /** What was said. */
+  /**
+   * What was said.
+   *
+   * Constraints: maxLength 5000.
+   */
   text: string;
   /** When the author sent it. */
   sentAt?: string;
-  tags: string[];
+  /** Constraints: maxItems 10; items: maxLength 24, pattern "^[a-z0-9-]+$". */
+  tags: Tag[];
   mood?: Mood;
 }
 
@@ -113,6 +120,13 @@ export interface Presence {
   users: string[];
 }
 
+/**
+ * A label on a chat line.
+ *
+ * Values are checked when they are sent and received: maxLength 24, pattern "^[a-z0-9-]+$".
+ */
+export type Tag = string;
+
 /** The messages of the schema by direction, for {@link TypedClient}. */
 export type Messages = {
   clientToServer: {
@@ -139,13 +153,21 @@ export type Messages = {
   };
 };
 
+/** decodeTag reads a {@link Tag} from an incoming payload; it throws a PayloadError at the path of the first problem. */
+export const decodeTag = withRules(readString, { maxLength: 24, pattern: "^[a-z0-9-]+$" });
+
+// Decoders of the fields, payloads and replies that have constraints.
+const read_ChatMessage_User = withRules(readString, { minLength: 1, maxLength: 40 });
+const read_ChatMessage_Text = withRules(readString, { maxLength: 5000 });
+const read_ChatMessage_Tags = withRules(readList(decodeTag), { maxItems: 10 });
+
 /** decodeChatMessage reads a {@link ChatMessage} from an incoming payload; it throws a PayloadError at the path of the first problem. */
 export function decodeChatMessage(v: unknown, path = ""): ChatMessage {
   const o = readObject(v, path);
   const out: ChatMessage = {
-    user: readField(o, "user", path, readString),
-    text: readField(o, "text", path, readString),
-    tags: readField(o, "tags", path, readList(readString)),
+    user: readField(o, "user", path, read_ChatMessage_User),
+    text: readField(o, "text", path, read_ChatMessage_Text),
+    tags: readField(o, "tags", path, read_ChatMessage_Tags),
   };
   readOptional(o, "sentAt", path, readTimestamp, out);
   readOptional(o, "mood", path, decodeMood, out);
@@ -227,10 +249,10 @@ export function decodePresence(v: unknown, path = ""): Presence {
 
 /**
  * A hash of the schema's wire contract: message names, directions, payload and reply
- * types, fields and enum values, but not docs, order or names of types. The same as
- * Fingerprint in the generated Go.
+ * types, fields, enum values and constraints, but not docs, order or names of types.
+ * The same as Fingerprint in the generated Go.
  */
-export const fingerprint = "509c77d48150874b133ddc3cdc2d2cad";
+export const fingerprint = "b7f35eb0028dfe88bec9cedb804f7560";
 
 /** The descriptor table the runtime routes by and decodes incoming payloads with. */
 export const descriptor: Descriptor = {
@@ -254,6 +276,13 @@ export const descriptor: Descriptor = {
     request: {
       confirm: decodeConfirmRequest,
     },
+  },
+  outgoing: {
+    message: {
+      post: decodeChatMessage,
+    },
+    request: {},
+    reply: {},
   },
 };
 

@@ -110,11 +110,28 @@
 //
 // # Constraints
 //
-// The schema has no value constraints yet (lengths, ranges, patterns).
-// When it does, they are compared in (*compare).fields: a constraint that
-// is tightened breaks old -> new (old writers may send what the new reader
-// now rejects), one that is loosened breaks new -> old, and the kind names
-// constraint-tightened and constraint-loosened are kept for them.
+// Value constraints (lengths, bounds, patterns, item and entry counts) are
+// checked by every decoder, so they are part of what reads. They are
+// compared wherever two type expressions meet (a payload, a reply, a
+// field, and the elements and values inside them), as the reader's rules
+// against the writer's:
+//
+//   - constraint-tightened: the new rules refuse values the old ones
+//     allowed (a maximum lowered, a minimum raised, a constraint or a
+//     pattern added), so old writers may send what new readers reject:
+//     old -> new.
+//   - constraint-loosened: the new rules allow values the old ones refused
+//     (a maximum raised, a constraint removed), so new writers may send
+//     what old readers reject: new -> old.
+//
+// A pattern is compared by its text, so a changed pattern is reported both
+// ways. Over ints, bounds that allow the same whole numbers are equal
+// (min 1 and exclusiveMin 0). Aliases are written out: moving constraints
+// into an alias, or out of one, changes nothing on the wire. A type that
+// widens (a timestamp read as a string) into a type with constraints, a
+// single value read as a list that must have another length, and an object
+// read as a map with a bound on its keys are reported as type changes.
+// Constraints never change the generated API, so they break no source.
 package evolve
 
 import (
@@ -479,5 +496,15 @@ func (c *compare) renames() {
 			continue
 		}
 		c.add(c.old.Source, o.Pos, "type-removed", Source, "type %q was removed", o.Name)
+	}
+	// An alias is a Go and TypeScript name too; what it stands for is
+	// compared where it is used.
+	for _, n := range c.new.Aliases {
+		newNames[n.Name] = true
+	}
+	for _, a := range c.old.Aliases {
+		if !newNames[a.Name] {
+			c.add(c.old.Source, a.Pos, "type-removed", Source, "type %q was removed", a.Name)
+		}
 	}
 }

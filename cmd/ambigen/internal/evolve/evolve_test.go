@@ -1,6 +1,7 @@
 package evolve
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,4 +211,68 @@ func FuzzCompare(f *testing.F) {
 			t.Fatalf("new.yaml against itself: %v", again)
 		}
 	})
+}
+
+// TestConstraintRulesMatchTheRuntime checks the constraint rules of
+// [compare.read] against the runtime's checked codecs: a writer's values
+// (the extremes its constraints allow) all read when, and only when, the
+// comparison reports no constraint change and no failure. Patterns are
+// the exception, on the safe side: they are compared by text, so a new
+// pattern is reported even when it allows every value the old one did.
+func TestConstraintRulesMatchTheRuntime(t *testing.T) {
+	count := func(n int64) *spec.Count { return &spec.Count{N: n} }
+	bound := func(v float64, exclusive bool) *spec.Bound { return &spec.Bound{Value: v, Exclusive: exclusive} }
+	str := func(r *spec.Rules) *spec.Type { return &spec.Type{Kind: spec.String, Rules: r} }
+	integer := func(r *spec.Rules) *spec.Type { return &spec.Type{Kind: spec.Int, Rules: r} }
+	float := func(r *spec.Rules) *spec.Type { return &spec.Type{Kind: spec.Float, Rules: r} }
+	list := func(e *spec.Type, r *spec.Rules) *spec.Type { return &spec.Type{Kind: spec.List, Elem: e, Rules: r} }
+	pattern := func(p string) *spec.Pattern { return &spec.Pattern{Source: p, Go: p} }
+	short := str(&spec.Rules{MaxLength: count(3)})
+	shortCodec := runtime.Checked(runtime.String, runtime.MaxLength(3))
+
+	cases := []codecCase{
+		caseOf("string", str(nil), runtime.String, "", "a", "abcdefghijkl"),
+		caseOf("string{maxLength:3}", short, shortCodec, "", "abc"),
+		caseOf("string{maxLength:5}", str(&spec.Rules{MaxLength: count(5)}), runtime.Checked(runtime.String, runtime.MaxLength(5)), "", "abcde"),
+		caseOf("string{minLength:1,maxLength:3}", str(&spec.Rules{MinLength: count(1), MaxLength: count(3)}),
+			runtime.Checked(runtime.String, runtime.MinLength(1), runtime.MaxLength(3)), "a", "abc"),
+		caseOf("string{pattern:^a}", str(&spec.Rules{Pattern: pattern("^a")}), runtime.Checked(runtime.String, runtime.Pattern("^a", "^a")), "a", "abcdefghijkl"),
+		caseOf("string{pattern:^ab}", str(&spec.Rules{Pattern: pattern("^ab")}), runtime.Checked(runtime.String, runtime.Pattern("^ab", "^ab")), "ab", "abcdefghijkl"),
+		caseOf("int{min:0,max:10}", integer(&spec.Rules{Min: bound(0, false), Max: bound(10, false)}),
+			runtime.Checked(runtime.Int, runtime.Min[int64](0), runtime.Max[int64](10)), 0, 10),
+		caseOf("int{exclusiveMin:-1,exclusiveMax:11}", integer(&spec.Rules{Min: bound(-1, true), Max: bound(11, true)}),
+			runtime.Checked(runtime.Int, runtime.ExclusiveMin[int64](-1), runtime.ExclusiveMax[int64](11)), 0, 10),
+		caseOf("int{min:1}", integer(&spec.Rules{Min: bound(1, false)}), runtime.Checked(runtime.Int, runtime.Min[int64](1)), 1, 1<<40),
+		caseOf("float{min:0,max:10}", float(&spec.Rules{Min: bound(0, false), Max: bound(10, false)}),
+			runtime.Checked(runtime.Float, runtime.Min[float64](0), runtime.Max[float64](10)), 0, 10),
+		caseOf("float{exclusiveMin:0,max:10}", float(&spec.Rules{Min: bound(0, true), Max: bound(10, false)}),
+			runtime.Checked(runtime.Float, runtime.ExclusiveMin[float64](0), runtime.Max[float64](10)), math.SmallestNonzeroFloat64, 10),
+		caseOf("float{min:0.5}", float(&spec.Rules{Min: bound(0.5, false)}), runtime.Checked(runtime.Float, runtime.Min[float64](0.5)), 0.5, 1e300),
+		caseOf("list<string>{maxItems:2}", list(str(nil), &spec.Rules{MaxItems: count(2)}),
+			runtime.Checked(runtime.List(runtime.String), runtime.MaxItems[string](2)), []string{}, []string{"abcd", ""}),
+		caseOf("list<string{maxLength:3}>", list(short, nil), runtime.List(shortCodec), []string{"abc", "", "a", "b"}, []string{}),
+		caseOf("list<string{maxLength:3}>{minItems:2}", list(short, &spec.Rules{MinItems: count(2)}),
+			runtime.Checked(runtime.List(shortCodec), runtime.MinItems[string](2)), []string{"abc", ""}, []string{"a", "b", "c"}),
+	}
+	for _, w := range cases {
+		for _, r := range cases {
+			if w.typ.Kind == spec.String && r.typ.Kind != spec.String || w.typ.Kind == spec.Float && r.typ.Kind == spec.Int {
+				continue // type changes are TestReadRulesMatchTheRuntime's
+			}
+			reads := true
+			for _, b := range w.samples {
+				if err := r.decode(b); err != nil {
+					reads = false
+				}
+			}
+			c := &compare{pairs: map[pairKey]*pair{}}
+			s := &site{}
+			c.read(s, w.typ, r.typ, oldToNewOC, true)
+			claimed := s.failed == 0 && len(s.constraints) == 0
+			patterns := w.typ.Rules != nil && w.typ.Rules.Pattern != nil || r.typ.Rules != nil && r.typ.Rules.Pattern != nil
+			if claimed != reads && !(patterns && !claimed) {
+				t.Errorf("%s written, %s read: the rules say reads=%v, the runtime says %v", w.name, r.name, claimed, reads)
+			}
+		}
+	}
 }

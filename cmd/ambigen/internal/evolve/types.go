@@ -50,6 +50,9 @@ type site struct {
 	old, new *spec.Type
 	owner    *pair // the object pair a field site belongs to; nil for payloads and replies
 	failed   flow  // flows whose values do not read at this site
+	// constraints are the constraint changes found at this site, in the
+	// order they were found.
+	constraints []*constraintChange
 }
 
 // pair records that values of o and n meet in flows f, and queues the
@@ -130,14 +133,23 @@ func typeSubject(n *spec.Named) string {
 // read checks that a reader of type r accepts every value a writer of type
 // w writes, in the flows f (all of one way: wOld says whether w is the old
 // type). Object and enum pairs are recorded to be compared member by
-// member; anything else that does not read marks the site failed.
+// member; constraints of the reader that refuse values the writer's allow
+// are recorded as constraint changes; anything else that does not read
+// marks the site failed.
 func (c *compare) read(s *site, w, r *spec.Type, f flow, wOld bool) {
+	c.readAt(s, w, r, f, wOld, "")
+}
+
+// readAt is read for the part of the site's value that where names
+// ("items: " for a list's elements, "" for the value itself).
+func (c *compare) readAt(s *site, w, r *spec.Type, f flow, wOld bool, where string) {
 	if w == nil || r == nil {
 		return
 	}
 	switch {
 	case w.Kind == r.Kind && (w.Kind == spec.List || w.Kind == spec.Map):
-		c.read(s, w.Elem, r.Elem, f, wOld)
+		c.rules(s, w, r, f, wOld, where)
+		c.readAt(s, w.Elem, r.Elem, f, wOld, where+elemWord(r))
 	case w.Kind == spec.Ref && r.Kind == spec.Ref:
 		if w.Named.IsEnum() != r.Named.IsEnum() {
 			s.failed |= f
@@ -148,20 +160,35 @@ func (c *compare) read(s *site, w, r *spec.Type, f flow, wOld bool) {
 		} else {
 			c.pair(r.Named, w.Named, f)
 		}
-	case w.Kind == r.Kind:
-		// The same scalar.
-	case r.Kind == spec.Any,
-		w.Kind == spec.Int && r.Kind == spec.Float,
-		(w.Kind == spec.Timestamp || w.Kind == spec.Bytes) && r.Kind == spec.String,
-		w.Kind == spec.Ref && w.Named.IsEnum() && r.Kind == spec.String:
+	case w.Kind == r.Kind, w.Kind == spec.Int && r.Kind == spec.Float:
+		// The same scalar, or an int read as a float: the values read,
+		// within the reader's constraints.
+		c.rules(s, w, r, f, wOld, where)
+	case r.Kind == spec.Any:
 		// Read as the wider type.
+	case (w.Kind == spec.Timestamp || w.Kind == spec.Bytes) && r.Kind == spec.String,
+		w.Kind == spec.Ref && w.Named.IsEnum() && r.Kind == spec.String:
+		// Read as the wider type, unless the string has constraints,
+		// which nothing says these values meet.
+		if r.Rules != nil {
+			s.failed |= f
+		}
 	case r.Kind == spec.List:
-		// A single value reads as a one-element list.
-		c.read(s, w, r.Elem, f, wOld)
+		// A single value reads as a one-element list, if the list may
+		// have one element.
+		if r.Rules != nil && ((r.Rules.MinItems != nil && r.Rules.MinItems.N > 1) || (r.Rules.MaxItems != nil && r.Rules.MaxItems.N < 1)) {
+			s.failed |= f
+		}
+		c.readAt(s, w, r.Elem, f, wOld, where+elemWord(r))
 	case w.Kind == spec.Ref && !w.Named.IsEnum() && r.Kind == spec.Map:
-		// An object reads as a map when every field fits its values.
+		// An object reads as a map when every field fits its values, and
+		// its number of keys the map's bounds (which are not worked out:
+		// any bound counts as a failure).
+		if r.Rules != nil {
+			s.failed |= f
+		}
 		for _, wf := range w.Named.Fields {
-			c.read(s, wf.Type, r.Elem, f, wOld)
+			c.readAt(s, wf.Type, r.Elem, f, wOld, where+elemWord(r))
 		}
 	default:
 		s.failed |= f
@@ -243,6 +270,7 @@ func enumValue(n *spec.Named, v string) *spec.EnumValue {
 // flow's values no longer read, in source when the generated type is
 // another one.
 func (c *compare) reportSite(s *site) {
+	c.reportConstraints(s)
 	breaks := s.failed.breaks()
 	if (s.owner == nil || c.sameType[s.owner.key.old] == s.owner.key.new) && c.goType(s.old, true) != c.goType(s.new, false) {
 		breaks |= Source

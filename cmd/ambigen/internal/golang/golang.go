@@ -31,14 +31,17 @@ func Generate(m *spec.Model, pkgPath, pkgName string) ([]byte, error) {
 	f.HeaderComment("source: " + m.Source)
 
 	f.Comment("This file needs a runtime at least as new as the one it was generated for.")
-	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_3_0")
+	f.Const().Id("_").Op("=").Qual(rt, "IsAtLeastVersion0_4_0")
 	f.Comment("Fingerprint identifies the wire contract of the schema: message names, directions,")
-	f.Comment("payload and reply types, fields and enum values, but not docs, order or names of")
-	f.Comment("types. A schema that changes what goes on the wire has another fingerprint.")
+	f.Comment("payload and reply types, fields, enum values and constraints, but not docs, order")
+	f.Comment("or names of types. A schema that changes what goes on the wire has another fingerprint.")
 	f.Const().Id("Fingerprint").Op("=").Lit(m.Fingerprint)
 	g.names(f)
 	for _, n := range m.Types {
 		g.typeDecl(f, n)
+	}
+	for _, a := range m.Aliases {
+		g.aliasDecl(f, a)
 	}
 	g.server(f)
 	g.conn(f)
@@ -103,6 +106,9 @@ func (g *gen) names(f *jen.File) {
 
 // goType is the Go type of a schema type.
 func goType(t *spec.Type) *jen.Statement {
+	if t.Alias != nil {
+		return jen.Id(t.Alias.Name)
+	}
 	switch t.Kind {
 	case spec.String:
 		return jen.String()
@@ -152,16 +158,96 @@ func (g *gen) typeDecl(f *jen.File, n *spec.Named) {
 				tag += ",omitempty"
 			}
 			st := jen.Null()
-			if fl.Doc != "" {
-				doc(st, fl.Doc)
+			if text := fieldDoc(fl); text != "" {
+				doc(st, text)
 			}
 			s.Add(st).Id(fl.GoName).Add(typ).Tag(map[string]string{"json": tag})
 		}
 	})
 }
 
-// codecOf is the expression of the runtime.Codec for t.
+// fieldDoc is a field's doc text, with the constraints its values are
+// checked against.
+func fieldDoc(f *spec.Field) string {
+	text := f.Doc
+	if rules := f.Type.Describe(); rules != "" && !f.Type.IsAlias() {
+		if text != "" {
+			text += "\n"
+		}
+		text += "Constraints: " + rules + "."
+	}
+	return text
+}
+
+// aliasDecl declares an alias as a Go type alias: it is the same Go type as
+// what it stands for, so values move between the two without conversion.
+func (g *gen) aliasDecl(f *jen.File, a *spec.Alias) {
+	text := a.Doc
+	if rules := a.Type.Describe(); rules != "" {
+		text = strings.TrimSpace(text + "\n\nValues are checked when they are sent and received: " + rules + ".")
+	}
+	f.Add(comment(fmt.Sprintf("%s is a schema type, another name for %s.", a.Name, a.Type), text))
+	under := *a.Type
+	under.Alias = nil
+	f.Type().Id(a.Name).Op("=").Add(goType(&under))
+}
+
+// codecOf is the expression of the runtime.Codec for t: the variable that
+// holds it, a runtime codec, or for a checked type inside another, the
+// codec built in place.
 func (g *gen) codecOf(t *spec.Type) jen.Code {
+	switch {
+	case t.GoCodec != "":
+		return jen.Id(t.GoCodec)
+	case t.Checked():
+		return g.buildCodec(t)
+	}
+	return builtinCodec(t)
+}
+
+// buildCodec is the expression that builds the codec of a checked type.
+func (g *gen) buildCodec(t *spec.Type) jen.Code {
+	var base jen.Code
+	switch t.Kind {
+	case spec.List:
+		base = jen.Qual(rt, "List").Call(g.codecOf(t.Elem))
+	case spec.Map:
+		base = jen.Qual(rt, "Map").Call(g.codecOf(t.Elem))
+	default:
+		base = builtinCodec(t)
+	}
+	rules := t.Rules.List()
+	if len(rules) == 0 {
+		return base
+	}
+	args := []jen.Code{base}
+	for _, r := range rules {
+		args = append(args, g.rule(t, r))
+	}
+	return jen.Qual(rt, "Checked").Call(args...)
+}
+
+// rule is the runtime.Rule for one constraint on values of t.
+func (g *gen) rule(t *spec.Type, r spec.Rule) jen.Code {
+	name := strings.ToUpper(r.Key[:1]) + r.Key[1:]
+	switch {
+	case r.Pattern != nil:
+		return jen.Qual(rt, "Pattern").Call(jen.Lit(r.Pattern.Go), jen.Lit(r.Pattern.Source))
+	case r.Bound != nil:
+		num := jen.Float64()
+		if t.Kind == spec.Int {
+			num = jen.Int64()
+		}
+		return jen.Qual(rt, name).Types(num).Call(jen.Op(r.Bound.String()))
+	case t.Kind == spec.List || t.Kind == spec.Map:
+		return jen.Qual(rt, name).Types(goType(t.Elem)).Call(jen.Lit(int(r.Count.N)))
+	}
+	return jen.Qual(rt, name).Call(jen.Lit(int(r.Count.N)))
+}
+
+// builtinCodec is the runtime's codec for a builtin t; for lists, maps and
+// named types the variable named in the model.
+func builtinCodec(t *spec.Type) jen.Code {
 	switch t.Kind {
 	case spec.String:
 		return jen.Qual(rt, "String")
@@ -182,11 +268,11 @@ func (g *gen) codecOf(t *spec.Type) jen.Code {
 	}
 }
 
-// compositeInit declares the list, map and optional codecs and builds them
-// in init(), elements first: a recursive type's codec cannot be a plain
-// initialised variable.
+// compositeInit declares the list, map and optional codecs, and the codecs
+// of checked types, and builds them in init(), each after those it is built
+// from: a recursive type's codec cannot be a plain initialised variable.
 func (g *gen) compositeInit(f *jen.File) {
-	if len(g.m.Composites) == 0 {
+	if len(g.m.Composites) == 0 && len(g.m.Checks) == 0 {
 		return
 	}
 	f.Line()
@@ -203,12 +289,26 @@ func (g *gen) compositeInit(f *jen.File) {
 			}
 			d.Id(c.GoName).Qual(rt, "Codec").Types(typ)
 		}
+		for _, c := range g.m.Checks {
+			typ := goType(c.Type)
+			if c.Optional {
+				typ = jen.Op("*").Add(typ)
+			}
+			d.Id(c.GoName).Qual(rt, "Codec").Types(typ)
+		}
 	})
 	f.Line()
 	f.Func().Id("init").Params().BlockFunc(func(b *jen.Group) {
 		for _, c := range g.m.Composites {
 			fn := [...]string{spec.CompositeList: "List", spec.CompositeMap: "Map", spec.CompositeOptional: "Optional"}[c.Kind]
 			b.Id(c.GoName).Op("=").Qual(rt, fn).Call(g.codecOf(c.Elem))
+		}
+		for _, c := range g.m.Checks {
+			if c.Optional {
+				b.Id(c.GoName).Op("=").Qual(rt, "Optional").Call(g.codecOf(c.Type))
+				continue
+			}
+			b.Id(c.GoName).Op("=").Add(g.buildCodec(c.Type))
 		}
 	})
 }

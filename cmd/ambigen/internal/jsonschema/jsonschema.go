@@ -66,7 +66,56 @@ func unescapeHTML(b []byte) []byte {
 
 func ref(name string) *js.Schema { return &js.Schema{Ref: "#/$defs/" + name} }
 
+// typeSchema is the schema of a value of t: a reference for named types
+// and aliases, the schema itself otherwise.
 func typeSchema(t *spec.Type) *js.Schema {
+	if t.IsAlias() {
+		return ref(t.Alias.Name)
+	}
+	return withRules(baseSchema(t), t)
+}
+
+// withRules adds t's constraints to s as JSON Schema keywords. Lengths
+// count code points in both; a pattern is written as the schema has it,
+// an ECMA-262 regular expression of the subset ambigen accepts, to be
+// read with the u flag as JSON Schema 2020-12 asks.
+func withRules(s *js.Schema, t *spec.Type) *js.Schema {
+	count := func(c *spec.Count) *uint64 {
+		if c == nil {
+			return nil
+		}
+		n := uint64(c.N)
+		return &n
+	}
+	r := t.Rules
+	if r == nil {
+		return s
+	}
+	s.MinLength, s.MaxLength = count(r.MinLength), count(r.MaxLength)
+	if r.Pattern != nil {
+		s.Pattern = r.Pattern.Source
+	}
+	if b := r.Min; b != nil {
+		if b.Exclusive {
+			s.ExclusiveMinimum = json.Number(b.String())
+		} else {
+			s.Minimum = json.Number(b.String())
+		}
+	}
+	if b := r.Max; b != nil {
+		if b.Exclusive {
+			s.ExclusiveMaximum = json.Number(b.String())
+		} else {
+			s.Maximum = json.Number(b.String())
+		}
+	}
+	s.MinItems, s.MaxItems = count(r.MinItems), count(r.MaxItems)
+	s.MinProperties, s.MaxProperties = count(r.MinEntries), count(r.MaxEntries)
+	return s
+}
+
+// baseSchema is the schema of t without its own constraints.
+func baseSchema(t *spec.Type) *js.Schema {
 	switch t.Kind {
 	case spec.String:
 		return &js.Schema{Type: "string"}
@@ -129,6 +178,16 @@ func Messages(m *spec.Model) ([]byte, error) {
 	for _, n := range m.Types {
 		root.Definitions[n.Name] = namedSchema(n)
 	}
+	for _, a := range m.Aliases {
+		s := withRules(baseSchema(a.Type), a.Type)
+		if a.Doc != "" {
+			if s.Ref != "" {
+				s = &js.Schema{AllOf: []*js.Schema{s}}
+			}
+			s.Description = a.Doc
+		}
+		root.Definitions[a.Name] = s
+	}
 	envelope := func(name, desc string, payload *js.Schema, extra map[string]*js.Schema) *js.Schema {
 		s := &js.Schema{Type: "object", Description: desc, Properties: js.NewProperties(), Required: []string{"name", "isAmbiorix"}}
 		s.Properties.Set("name", &js.Schema{Const: name})
@@ -177,12 +236,12 @@ type Message struct {
 	GoName  string   `json:"goName,omitempty" jsonschema:"description=Go name to use instead of the one derived from the message name."`
 }
 
-// Type is a named object (fields) or enum.
-type Type struct {
-	Doc    string           `json:"doc,omitempty" jsonschema:"description=Documentation copied into the generated code."`
-	Fields map[string]Field `json:"fields,omitempty" jsonschema:"description=The fields of an object type by JSON key."`
-	Enum   []string         `json:"enum,omitempty" jsonschema:"description=The values of a string enumeration."`
-}
+// Type is a named object (fields), enum, or another name for a type
+// expression (type), which may carry constraints.
+type Type struct{}
+
+// Rules are the constraints of an `items:` or `values:` mapping.
+type Rules struct{}
 
 // Payload is a type expression or an inline object's fields.
 type Payload struct{}
@@ -217,7 +276,51 @@ func (Field) JSONSchema() *js.Schema {
 	long.Properties.Set("doc", &js.Schema{Type: "string", Description: "Documentation copied into the generated code."})
 	long.Properties.Set("optional", &js.Schema{Type: "boolean", Description: "May be absent; Go uses a pointer, TypeScript an optional property."})
 	long.Properties.Set("goName", &js.Schema{Type: "string", Description: "Go field name to use instead of the derived one."})
+	setRules(long)
 	return &js.Schema{OneOf: []*js.Schema{typeExpr(), long}}
+}
+
+// JSONSchema describes Type to invopop.
+func (Type) JSONSchema() *js.Schema {
+	s := &js.Schema{Type: "object", Properties: js.NewProperties(), AdditionalProperties: js.FalseSchema}
+	s.Properties.Set("doc", &js.Schema{Type: "string", Description: "Documentation copied into the generated code."})
+	s.Properties.Set("fields", &js.Schema{Type: "object", AdditionalProperties: ref("Field"), Description: "The fields of an object type by JSON key."})
+	s.Properties.Set("enum", &js.Schema{Type: "array", Items: &js.Schema{Type: "string"}, Description: "The values of a string enumeration."})
+	name := typeExpr()
+	name.Description = "Makes this type another name for a type expression, usually with constraints; not with fields or enum."
+	s.Properties.Set("type", name)
+	setRules(s)
+	return s
+}
+
+// JSONSchema describes Rules to invopop.
+func (Rules) JSONSchema() *js.Schema {
+	s := &js.Schema{Type: "object", Properties: js.NewProperties(), AdditionalProperties: js.FalseSchema}
+	setRules(s)
+	return s
+}
+
+// setRules adds the constraint keys to the properties of s. Which of them
+// fit which type is ambigen's to say; the editor completes them all.
+func setRules(s *js.Schema) {
+	count := func(what string) *js.Schema {
+		zero := json.Number("0")
+		return &js.Schema{Type: "integer", Minimum: zero, Description: what}
+	}
+	number := func(what string) *js.Schema { return &js.Schema{Type: "number", Description: what} }
+	s.Properties.Set("minLength", count("string: the fewest characters (Unicode code points) it may have."))
+	s.Properties.Set("maxLength", count("string: the most characters (Unicode code points) it may have."))
+	s.Properties.Set("pattern", &js.Schema{Type: "string", Description: "string: a regular expression it must match somewhere (anchor it with ^ and $), in the subset Go and JavaScript read alike."})
+	s.Properties.Set("min", number("int, float: the least value."))
+	s.Properties.Set("exclusiveMin", number("int, float: a value it must be more than."))
+	s.Properties.Set("max", number("int, float: the greatest value."))
+	s.Properties.Set("exclusiveMax", number("int, float: a value it must be less than."))
+	s.Properties.Set("minItems", count("list: the fewest elements."))
+	s.Properties.Set("maxItems", count("list: the most elements."))
+	s.Properties.Set("items", &js.Schema{Ref: "#/$defs/Rules", Description: "list: constraints on each element."})
+	s.Properties.Set("minEntries", count("map: the fewest keys."))
+	s.Properties.Set("maxEntries", count("map: the most keys."))
+	s.Properties.Set("values", &js.Schema{Ref: "#/$defs/Rules", Description: "map: constraints on each value."})
 }
 
 // Format returns the JSON Schema of the YAML schema format.
@@ -231,8 +334,15 @@ func Format() ([]byte, error) {
 	s := r.Reflect(&File{})
 	s.Title = "ambigen schema"
 	s.Description = "The YAML format ambigen reads (schema/messages.yaml)."
-	if _, ok := s.Definitions["Field"]; !ok {
-		s.Definitions["Field"] = Field{}.JSONSchema()
+	// Field and Rules are referenced by name only (from Payload, and from
+	// their own items and values), so they must always be definitions.
+	for _, def := range []struct {
+		name   string
+		schema func() *js.Schema
+	}{{"Field", Field{}.JSONSchema}, {"Rules", Rules{}.JSONSchema}} {
+		if _, ok := s.Definitions[def.name]; !ok {
+			s.Definitions[def.name] = def.schema()
+		}
 	}
 	return marshal(s)
 }

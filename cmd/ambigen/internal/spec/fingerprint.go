@@ -20,11 +20,12 @@ const fingerprintHeader = "ambigen-fingerprint-v1\n"
 //
 // Two schemas have the same fingerprint when peers generated from them
 // send and accept the same messages: the same wire names, directions,
-// calls, payload and reply structures, field names and optionality, and
-// enum values. Docs, the order of keys, messages, fields and enum values,
-// positions, Go names and the names of types are left out, since none of
-// them reaches the wire: renaming a type, or turning an inline payload into
-// a declared type of the same shape, keeps the fingerprint.
+// calls, payload and reply structures, field names and optionality, enum
+// values and constraints. Docs, the order of keys, messages, fields and
+// enum values, positions, Go names and the names of types are left out,
+// since none of them reaches the wire: renaming a type, turning an inline
+// payload into a declared type of the same shape, or writing a type
+// through an alias instead of out, keeps the fingerprint.
 //
 // The one way two wire-equivalent schemas can differ is in how they share
 // types: a schema that uses one type in two places and one that declares
@@ -48,7 +49,17 @@ func Fingerprint(m *Model) string {
 // first time an object appears in a message's line it is numbered (#1,
 // #2...) and later appearances in that line, recursive ones included, are
 // the number alone. Each line stands on its own, so [MessageShape] can
-// compare messages across schemas. Enum values are sorted.
+// compare messages across schemas. Enum values are sorted. Constraints
+// follow the type they constrain in braces, in the order [Rules.List]
+// gives, so a `list<string>` of at most 10 strings of at most 20 code
+// points is `list<string{maxLength:20}>{maxItems:10}`; aliases are written
+// out.
+//
+// Constraints came after the first fingerprints were in use. The header
+// stays "v1" because a schema without constraints writes the same text as
+// before, and so keeps its fingerprint; a text with constraints has braces
+// right after a type name, where no earlier text had any, so it cannot
+// equal an earlier one.
 func Canonical(m *Model) string {
 	msgs := slices.Clone(m.Messages)
 	slices.SortFunc(msgs, func(a, b *Message) int { return strings.Compare(a.Wire, b.Wire) })
@@ -109,6 +120,16 @@ func (c *canon) typ(t *Type) {
 		c.named(t.Named)
 	default:
 		c.b.WriteString(t.String())
+	}
+	if rules := t.Rules.List(); len(rules) > 0 {
+		c.b.WriteByte('{')
+		for i, r := range rules {
+			if i > 0 {
+				c.b.WriteByte(',')
+			}
+			c.b.WriteString(r.Key + ":" + r.Value())
+		}
+		c.b.WriteByte('}')
 	}
 }
 

@@ -181,3 +181,67 @@ func TestMessageShape(t *testing.T) {
 		t.Errorf("shape %q, want %q", a, want)
 	}
 }
+
+// constrainedBase is fingerprintBase with constraints on the places that
+// take them.
+const constrainedBase = `messages:
+  chat: {from: both, payload: Line}
+  post: {from: server, payload: Post}
+types:
+  Line: {type: string, maxLength: 200}
+  Post:
+    fields:
+      text: {type: string, minLength: 1, pattern: "^\\S"}
+      score: {type: float, exclusiveMin: 0, max: 5}
+      count: {type: int, min: 0}
+      tags: {type: list<string>, maxItems: 3, items: {maxLength: 20}}
+      byKey: {type: map<int>, maxEntries: 2, values: {exclusiveMax: 10}}
+`
+
+// TestFingerprintConstraints: constraints are part of the wire contract,
+// and are written after the type they constrain.
+func TestFingerprintConstraints(t *testing.T) {
+	m, err := Load("f.yaml", []byte(constrainedBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `ambigen-fingerprint-v1
+"chat" both string{maxLength:200}
+"post" server #1{"byKey":map<int{exclusiveMax:10}>{maxEntries:2},"count":int{min:0},"score":float{exclusiveMin:0,max:5},"tags":list<string{maxLength:20}>{maxItems:3},"text":string{minLength:1,pattern:"^\\S"}}
+`
+	if got := Canonical(m); got != want {
+		t.Errorf("Canonical:\n%s\nwant:\n%s", got, want)
+	}
+
+	base := mustFingerprint(t, constrainedBase)
+	// The same constraints written another way: an alias written out, a
+	// constraint moved into an alias, keys reordered.
+	same := replaceOnce(t, replaceOnce(t, constrainedBase,
+		"chat: {from: both, payload: Line}", "chat: {from: both, payload: Short}"),
+		"  Line: {type: string, maxLength: 200}\n", "  Short: {maxLength: 200, type: string}\n  Tag: {type: string, maxLength: 20}\n")
+	same = replaceOnce(t, same, "items: {maxLength: 20}}", "}")
+	same = replaceOnce(t, same, "type: list<string>", "type: list<Tag>")
+	if fp := mustFingerprint(t, same); fp != base {
+		t.Errorf("constraints written another way: fingerprint %s, want %s\n%s", fp, base, same)
+	}
+
+	changes := map[string][2]string{
+		"maxLength changed":     {"maxLength: 200", "maxLength: 201"},
+		"constraint removed":    {"minLength: 1, ", ""},
+		"pattern changed":       {`"^\\S"`, `"^\\S+"`},
+		"bound made exclusive":  {"max: 5", "exclusiveMax: 5"},
+		"items constraint":      {"items: {maxLength: 20}", "items: {maxLength: 21}"},
+		"values constraint":     {"exclusiveMax: 10", "max: 10"},
+		"entries constraint":    {"maxEntries: 2", "minEntries: 2"},
+		"int bound":             {"min: 0}", "min: 1}"},
+		"constraint moved down": {"maxItems: 3, items: {maxLength: 20}", "items: {maxLength: 20, pattern: a}"},
+	}
+	seen := map[string]string{base: "the base"}
+	for name, c := range changes {
+		fp := mustFingerprint(t, replaceOnce(t, constrainedBase, c[0], c[1]))
+		if prev, dup := seen[fp]; dup {
+			t.Errorf("%s: fingerprint %s is the same as for %s", name, fp, prev)
+		}
+		seen[fp] = name
+	}
+}

@@ -13,7 +13,7 @@ import (
 // it prefixes every diagnostic and becomes Model.Source. On failure the
 // error is an [Errors] holding every problem found, sorted.
 func Load(file string, src []byte) (*Model, error) {
-	l := &loader{d: diags{file: file}, named: map[string]*Named{}}
+	l := &loader{d: diags{file: file}, named: map[string]*Named{}, aliases: map[string]*aliasDecl{}}
 	m := l.load(src)
 	if len(l.d.list) > 0 {
 		return nil, l.d.sorted()
@@ -24,11 +24,29 @@ func Load(file string, src []byte) (*Model, error) {
 }
 
 type loader struct {
-	d       diags
-	aliases int               // alias expansions so far; bounded against alias bombs
-	named   map[string]*Named // declared types by name
-	order   []string          // declared type names in file order, for suggestions
+	d          diags
+	expansions int                   // YAML alias expansions so far; bounded against alias bombs
+	named      map[string]*Named     // declared objects and enums by name
+	aliases    map[string]*aliasDecl // types declared with `type:`, by name
+	aliasList  []*aliasDecl          // the same in file order
+	aliasOrder []*Alias              // aliases as they were resolved, each after those it uses
+	order      []string              // declared type names in file order, for suggestions
 }
+
+// aliasDecl is a type declared with `type:`, resolved on first use so that
+// aliases may be written with each other in any order.
+type aliasDecl struct {
+	alias *Alias
+	typ   *yaml.Node
+	rules ruleNodes
+	state int // unresolved, resolving, resolved
+}
+
+const (
+	unresolved = iota
+	resolving
+	resolved
+)
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
@@ -80,7 +98,20 @@ func (l *loader) load(src []byte) *Model {
 					l.d.add(pos(k), "type %q: declared twice (first at line %d)", name, prev.Pos.Line)
 					return
 				}
+				if prev, dup := l.aliases[name]; dup {
+					l.d.add(pos(k), "type %q: declared twice (first at line %d)", name, prev.alias.Pos.Line)
+					return
+				}
+				if isAliasDef(v) {
+					l.aliasDef(name, k, v)
+					return
+				}
 				n := &Named{Name: name, Pos: pos(k)}
+				if hasKey(v, "enum") {
+					// Known before any field refers to it, for diagnostics
+					// that depend on it; enum() fills in the values.
+					n.Enum = []*EnumValue{}
+				}
 				l.named[name] = n
 				l.order = append(l.order, name)
 				m.Types = append(m.Types, n)
@@ -90,6 +121,11 @@ func (l *loader) load(src []byte) *Model {
 	}
 	for _, kv := range typeNodes {
 		l.typeDef(l.named[kv[0].Value], kv[1])
+	}
+	// Every alias is resolved, also those no message uses; one used
+	// earlier is resolved already.
+	for _, d := range l.aliasList {
+		l.resolveAlias(d)
 	}
 	if messages == nil {
 		l.d.add(pos(root), "the schema has no `messages:`")
@@ -111,7 +147,9 @@ func (l *loader) load(src []byte) *Model {
 			m.Messages = append(m.Messages, msg)
 		})
 	}
+	m.Aliases = l.aliasOrder
 	l.checkCycles(m)
+	markConstrained(m)
 	nameGo(m)
 	checkNames(m, &l.d)
 	return m
@@ -128,11 +166,11 @@ const maxAliases = 10000
 // gets one diagnostic.
 func (l *loader) deref(n *yaml.Node) *yaml.Node {
 	for i := 0; n.Kind == yaml.AliasNode && i < 100; i++ {
-		l.aliases++
-		if l.aliases == maxAliases {
+		l.expansions++
+		if l.expansions == maxAliases {
 			l.d.add(pos(n), "too many alias expansions (more than %d)", maxAliases)
 		}
-		if n.Alias == nil || l.aliases >= maxAliases {
+		if n.Alias == nil || l.expansions >= maxAliases {
 			return &yaml.Node{Kind: yaml.ScalarNode, Line: n.Line, Column: n.Column}
 		}
 		n = n.Alias
@@ -177,7 +215,7 @@ func (l *loader) typeDef(n *Named, v *yaml.Node) {
 		l.d.add(pos(v), "%s: the definition must be a mapping with `fields:` or `enum:`", what)
 		return
 	}
-	var fields, enum *yaml.Node
+	var fields, enum, typ *yaml.Node
 	l.fields(v, what, func(key string, k, val *yaml.Node) {
 		switch key {
 		case "doc":
@@ -186,11 +224,15 @@ func (l *loader) typeDef(n *Named, v *yaml.Node) {
 			fields = val
 		case "enum":
 			enum = val
+		case "type":
+			typ = k
 		default:
-			l.unknownKey(k, what, key, "doc", "fields", "enum")
+			l.unknownKey(k, what, key, "doc", "fields", "enum", "type")
 		}
 	})
 	switch {
+	case typ != nil:
+		l.d.add(pos(typ), "%s: has `type:` and also `fields:` or `enum:`; a type is an object, an enum or another name for a type (`type:`), one of them", what)
 	case fields != nil && enum != nil:
 		l.d.add(pos(v), "%s: has both `fields:` and `enum:`; a type is one or the other", what)
 	case enum != nil:
@@ -263,7 +305,11 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 				return
 			}
 			var typ *yaml.Node
+			var rules ruleNodes
 			l.fields(fv, fwhat, func(key string, k2, v2 *yaml.Node) {
+				if rules.take(key, k2, v2) {
+					return
+				}
 				switch key {
 				case "type":
 					typ = v2
@@ -278,7 +324,7 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 				case "goName":
 					goName, _ = l.scalar(v2, fwhat, key)
 				default:
-					l.unknownKey(k2, fwhat, key, "type", "doc", "optional", "goName")
+					l.d.add(pos(k2), "%s: unknown key %q%s", fwhat, key, ruleSuggestion(key, append([]string{"type", "doc", "optional", "goName"}, ruleKeys...)))
 				}
 			})
 			if typ == nil {
@@ -287,6 +333,7 @@ func (l *loader) objectFields(what string, v *yaml.Node) []*Field {
 				l.inlineObjectField(fwhat, name, typ)
 			} else {
 				f.Type, f.TypePos = l.typeExpr(fwhat, typ), pos(typ)
+				f.Type = l.applyRules(fwhat, f.Type, &rules)
 			}
 		default:
 			l.d.add(pos(fv), "%s: expected a type name or a mapping with `type:`%s", fwhat, sequenceHint(fv))
@@ -326,10 +373,10 @@ func sequenceHint(n *yaml.Node) string {
 func inlineObject(n *yaml.Node) bool {
 	other := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		switch n.Content[i].Value {
-		case "type":
+		switch key := n.Content[i].Value; {
+		case key == "type":
 			return false
-		case "doc", "optional", "goName":
+		case key == "doc" || key == "optional" || key == "goName" || isRuleKey(key):
 		default:
 			other = true
 		}
@@ -514,6 +561,12 @@ func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, m
 	case yaml.ScalarNode:
 		return l.typeExpr(what, n)
 	case yaml.MappingNode:
+		if typ, ok := constrainedPayload(n); ok {
+			role := what[strings.LastIndex(what, " ")+1:] // payload or reply
+			l.d.add(pos(n), "%s: a mapping here lists the fields of an object; to give a %s %s constraints, declare it under `types:` (Name: %s) and write `%s: Name`",
+				what, typ, role, flowText(n), role)
+			return nil
+		}
 		named := &Named{Name: inlineName, Pos: pos(n), Inline: true, Origin: origin, Doc: msg.Doc}
 		named.Fields = l.objectFields(what, n)
 		if msg.GoName != "" {
@@ -523,6 +576,25 @@ func (l *loader) payload(what string, n *yaml.Node, inlineName, origin string, m
 	}
 	l.d.add(pos(n), "%s: expected a type (like string or list<ChatMessage>) or a mapping of fields%s", what, sequenceHint(n))
 	return nil
+}
+
+// constrainedPayload reports whether a mapping given as a payload or reply
+// reads as a constrained type rather than an object's fields: a `type` and
+// nothing but constraints and a doc beside it. It returns the type.
+func constrainedPayload(n *yaml.Node) (string, bool) {
+	typ, rules := "", false
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch key := n.Content[i].Value; {
+		case key == "type" && n.Content[i+1].Kind == yaml.ScalarNode:
+			typ = n.Content[i+1].Value
+		case isRuleKey(key):
+			rules = true
+		case key == "doc":
+		default:
+			return "", false
+		}
+	}
+	return typ, typ != "" && rules
 }
 
 // typeExpr resolves a scalar such as `list<ChatMessage>`.
@@ -579,6 +651,12 @@ func (l *loader) parseType(s string, depth int) (*Type, string) {
 	}
 	if n, ok := l.named[s]; ok {
 		return &Type{Kind: Ref, Named: n}, ""
+	}
+	if a, ok := l.aliases[s]; ok {
+		if a.state == resolving {
+			return nil, fmt.Sprintf("type %q is written in terms of itself; only an object may contain itself (through a list, a map or an optional field)", s)
+		}
+		return l.resolveAlias(a), ""
 	}
 	if s == "" {
 		return nil, "empty type"

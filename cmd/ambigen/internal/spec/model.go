@@ -39,9 +39,59 @@ type Type struct {
 	Kind  Kind
 	Elem  *Type  // element of List and Map
 	Named *Named // target of Ref
-	// GoCodec is the Go variable holding the codec of a list, map or named
-	// type; empty for a builtin, whose codec the runtime exports.
+	// Rules are the value constraints on this value (not on its elements,
+	// which carry their own); nil when there are none.
+	Rules *Rules
+	// Alias is the declared alias this type was written as, for the name
+	// the Go and TypeScript output give it; nil when it was written out.
+	// The alias's own Type is Alias.Type; a use that adds constraints to
+	// an alias is a copy with the same Alias.
+	Alias *Alias
+	// GoCodec is the Go variable holding the codec of a list, map, named
+	// type or checked type (see Checked); empty for a builtin, whose codec
+	// the runtime exports, and for a checked type inside another, whose
+	// codec is built in place.
 	GoCodec string
+	// TSRead is the TypeScript constant holding the decoder of a checked
+	// field, payload or reply; empty elsewhere.
+	TSRead string
+}
+
+// Checked reports whether the codec of t checks constraints of its own:
+// t or its elements (through lists and maps, not into named objects,
+// whose codecs check their fields) carry rules.
+func (t *Type) Checked() bool {
+	for ; t != nil; t = t.Elem {
+		if t.Rules != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Constrained reports whether a value of t is checked against any
+// constraint, here or in the fields of the objects it holds.
+func (t *Type) Constrained() bool {
+	for ; t != nil; t = t.Elem {
+		if t.Rules != nil || (t.Kind == Ref && t.Named.Constrained) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsAlias reports whether t is the type a declared alias stands for, as
+// opposed to a type written out or an alias with constraints added.
+func (t *Type) IsAlias() bool { return t.Alias != nil && t.Alias.Type == t }
+
+// Alias is a type declared with `type:` under `types:`: another name for a
+// type expression, usually with constraints. It is no new type: Go declares
+// it as an alias (type Title = string) and TypeScript as a type alias.
+type Alias struct {
+	Name string
+	Doc  string
+	Pos  Pos
+	Type *Type // what it stands for, with its constraints
 }
 
 // String is the schema spelling of the type, for diagnostics.
@@ -72,6 +122,11 @@ type Named struct {
 	Origin string // for inline types: `the payload of message "update"`, `the reply of call "add"`
 	Fields []*Field
 	Enum   []*EnumValue // non-nil for enums
+
+	// Constrained says whether a value of the type is checked against a
+	// constraint somewhere in its fields, directly or through the objects
+	// it holds.
+	Constrained bool
 
 	// The Go identifiers of the type's codec variable and, for objects,
 	// of its encode and decode functions and its field list.
@@ -156,6 +211,9 @@ type Model struct {
 	Source   string
 	Messages []*Message // in file order
 	Types    []*Named   // declared types in file order, then inline types in message order
+	// Aliases are the types declared with `type:`, each after the aliases
+	// it is written with.
+	Aliases []*Alias
 
 	// Fingerprint identifies the wire contract of the schema; see
 	// [Fingerprint] for what it covers.
@@ -164,6 +222,23 @@ type Model struct {
 	// declares, each once however often it is used, elements before the
 	// codecs built on them.
 	Composites []*Composite
+	// Checks are the codecs of checked types (see Type.Checked) that the
+	// Go output declares: one per alias with constraints, then one per
+	// field, payload or reply whose type has constraints (and one for the
+	// optional form of such a field), each after those it is built from.
+	// Composites come before all of them.
+	Checks []*Check
+}
+
+// Check is one codec of a checked type in the Go output; the TypeScript
+// output declares a decoder for each that is not Optional.
+type Check struct {
+	GoName   string
+	TSName   string // the decoder's constant; for an alias, its exported decode function
+	Type     *Type
+	Optional bool // the codec of an optional field: Optional(codec of Type)
+	Alias    *Alias
+	Pos      Pos
 }
 
 // CompositeKind says what a composite codec wraps its element in.

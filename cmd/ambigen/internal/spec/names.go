@@ -78,6 +78,14 @@ func (s *scope) declare(name, desc string, p Pos) bool {
 // comes last), so two different helpers never share a name, whatever the
 // schema calls its types (a type ListString has codecListString, a
 // list<string> codec_list_string).
+//
+// A type with constraints is not a type expression alone, so its codec is
+// named after where it is used: codecT for an alias T, codec_T_F for field
+// F of type T (by the field's Go name, upper case after the underscore),
+// codec_M_payload and codec_M_reply for message M, and codec_T_F_optional
+// for the optional form of a field. The TypeScript decoders of the same
+// places are read_T_F, read_M_payload and read_M_reply, and decodeT for an
+// alias, like the decode functions of other named types.
 func nameGo(m *Model) {
 	for _, n := range m.Types {
 		n.GoCodec = "codec" + n.Name
@@ -92,14 +100,19 @@ func nameGo(m *Model) {
 			m.Composites = append(m.Composites, &Composite{GoName: name, Kind: kind, Elem: elem, Pos: p})
 		}
 	}
+	// visit names the codecs of the parts of t that have no constraints;
+	// checked parts are built in place inside the codec of their site.
 	var visit func(t *Type, p Pos)
 	visit = func(t *Type, p Pos) {
-		if t == nil {
+		if t == nil || (t.IsAlias() && t.GoCodec != "") {
 			return
 		}
 		switch t.Kind {
 		case List, Map:
 			visit(t.Elem, p)
+			if t.Checked() {
+				return
+			}
 			t.GoCodec = "codec_" + goKey(t)
 			kind := CompositeList
 			if t.Kind == Map {
@@ -110,18 +123,40 @@ func nameGo(m *Model) {
 			t.GoCodec = t.Named.GoCodec
 		}
 	}
+	for _, a := range m.Aliases {
+		visit(a.Type, a.Pos)
+		if a.Type.Checked() {
+			a.Type.GoCodec = "codec" + a.Name
+			m.Checks = append(m.Checks, &Check{GoName: a.Type.GoCodec, TSName: "decode" + a.Name, Type: a.Type, Alias: a, Pos: a.Pos})
+		}
+	}
+	// site names the codec of a field, payload or reply with constraints.
+	site := func(t *Type, name string, p Pos) {
+		visit(t, p)
+		if t == nil || !t.Checked() || t.IsAlias() {
+			return
+		}
+		t.GoCodec = "codec_" + name
+		t.TSRead = "read_" + name
+		m.Checks = append(m.Checks, &Check{GoName: t.GoCodec, TSName: t.TSRead, Type: t, Pos: p})
+	}
 	for _, n := range m.Types {
 		for _, f := range n.Fields {
-			visit(f.Type, f.Pos)
-			if f.Optional && f.Type != nil {
+			site(f.Type, n.Name+"_"+f.GoName, f.Pos)
+			switch {
+			case !f.Optional || f.Type == nil:
+			case f.Type.Checked():
+				f.GoOptionalCodec = "codec_" + n.Name + "_" + f.GoName + "_optional"
+				m.Checks = append(m.Checks, &Check{GoName: f.GoOptionalCodec, Type: f.Type, Optional: true, Pos: f.Pos})
+			default:
 				f.GoOptionalCodec = "codec_optional_" + goKey(f.Type)
 				composite(CompositeOptional, f.Type, f.GoOptionalCodec, f.Pos)
 			}
 		}
 	}
 	for _, msg := range m.Messages {
-		visit(msg.Payload, msg.Pos)
-		visit(msg.Reply, msg.Pos)
+		site(msg.Payload, msg.GoName+"_payload", msg.Pos)
+		site(msg.Reply, msg.GoName+"_reply", msg.Pos)
 		if msg.GoName == "" {
 			continue
 		}
@@ -191,8 +226,18 @@ func checkNames(m *Model, d *diags) {
 			pkg.declare(e.GoName, fmt.Sprintf("enum value %q of type %s", e.Value, n.Name), n.Pos)
 		}
 	}
+	for _, a := range m.Aliases {
+		pkg.declare(a.Name, fmt.Sprintf("type %q", a.Name), a.Pos)
+	}
 	for _, c := range m.Composites {
 		pkg.declare(c.GoName, "the codec of "+compositeSpelling(c), c.Pos)
+	}
+	for _, c := range m.Checks {
+		desc := "the codec of the constrained " + c.Type.String() + " declared here"
+		if c.Alias != nil {
+			desc = fmt.Sprintf("type %q", c.Alias.Name)
+		}
+		pkg.declare(c.GoName, desc, c.Pos)
 	}
 	for _, msg := range m.Messages {
 		if isReservedWire(msg.Wire) {

@@ -70,6 +70,9 @@ func (g *gen) tsdoc(indent, text string) {
 }
 
 func tsType(t *spec.Type) string {
+	if t.Alias != nil {
+		return t.Alias.Name
+	}
 	switch t.Kind {
 	case spec.String, spec.Timestamp, spec.Bytes:
 		return "string"
@@ -99,11 +102,15 @@ func (g *gen) file(runtimeImport string) []byte {
 			g.p("\n")
 			g.typeDecl(n)
 		}
+		for _, a := range g.m.Aliases {
+			g.p("\n")
+			g.aliasDecl(a)
+		}
 		g.messages()
 		g.decoderDecls()
 		g.p("\n/**\n * A hash of the schema's wire contract: message names, directions, payload and reply\n")
-		g.p(" * types, fields and enum values, but not docs, order or names of types. The same as\n")
-		g.p(" * Fingerprint in the generated Go.\n */\n")
+		g.p(" * types, fields, enum values and constraints, but not docs, order or names of types.\n")
+		g.p(" * The same as Fingerprint in the generated Go.\n */\n")
 		g.p("export const fingerprint = %s;\n", str(g.m.Fingerprint))
 		g.descriptor()
 		g.p("\n/** connect opens a typed client for these messages; see ClientOptions for the URL and reconnection. */\n")
@@ -143,7 +150,11 @@ func (g *gen) typeDecl(n *spec.Named) {
 	}
 	g.p("export interface %s {\n", n.Name)
 	for _, f := range n.Fields {
-		g.tsdoc("  ", f.Doc)
+		text := f.Doc
+		if rules := f.Type.Describe(); rules != "" && !f.Type.IsAlias() {
+			text = strings.TrimSpace(text + "\n\nConstraints: " + rules + ".")
+		}
+		g.tsdoc("  ", text)
 		opt := ""
 		if f.Optional {
 			opt = "?"
@@ -151,6 +162,18 @@ func (g *gen) typeDecl(n *spec.Named) {
 		g.p("  %s%s: %s;\n", prop(f.Wire), opt, tsType(f.Type))
 	}
 	g.p("}\n")
+}
+
+// aliasDecl declares an alias as a TypeScript type alias.
+func (g *gen) aliasDecl(a *spec.Alias) {
+	text := a.Doc
+	if rules := a.Type.Describe(); rules != "" {
+		text = strings.TrimSpace(text + "\n\nValues are checked when they are sent and received: " + rules + ".")
+	}
+	g.tsdoc("", text)
+	under := *a.Type
+	under.Alias = nil
+	g.p("export type %s = %s;\n", a.Name, tsType(&under))
 }
 
 func (g *gen) messages() {
@@ -190,9 +213,40 @@ func (g *gen) messages() {
 }
 
 // decoder returns the expression of the decoder of t, marking the runtime
-// functions it needs. Named types have a generated decode function; the
-// rest are runtime decoders, composed.
+// functions it needs. Named types and aliases have a generated decoder,
+// and so do fields, payloads and replies with constraints; the rest are
+// runtime decoders, composed.
 func (g *gen) decoder(t *spec.Type) string {
+	switch {
+	case t.IsAlias():
+		return "decode" + t.Alias.Name
+	case t.TSRead != "":
+		return t.TSRead
+	}
+	return g.build(t)
+}
+
+// build is the expression that builds the decoder of t, constraints
+// included, without using t's own name.
+func (g *gen) build(t *spec.Type) string {
+	base := g.base(t)
+	rules := t.Rules.List()
+	if len(rules) == 0 {
+		return base
+	}
+	parts := make([]string, len(rules))
+	for i, r := range rules {
+		value := r.Value()
+		if r.Pattern != nil {
+			value = str(r.Pattern.Source)
+		}
+		parts[i] = r.Key + ": " + value
+	}
+	return g.use("withRules") + "(" + base + ", { " + strings.Join(parts, ", ") + " })"
+}
+
+// base is the decoder of t without its own constraints.
+func (g *gen) base(t *spec.Type) string {
 	switch t.Kind {
 	case spec.String:
 		return g.use("readString")
@@ -242,9 +296,27 @@ func literalKey(s string) string {
 	return prop(s)
 }
 
-// decoderDecls prints one decode function per named type. Declarations are
-// hoisted, so recursive and mutually recursive types need no ordering.
+// decoderDecls prints the decoders of aliases and of places with
+// constraints, which are constants, each after those it uses and all before
+// the descriptor that uses them; then one decode function per named type.
+// Function declarations are hoisted, so recursive and mutually recursive
+// types need no ordering.
 func (g *gen) decoderDecls() {
+	for _, a := range g.m.Aliases {
+		g.p("\n/** decode%[1]s reads a {@link %[1]s} from an incoming payload; it throws a PayloadError at the path of the first problem. */\n", a.Name)
+		g.p("export const decode%s = %s;\n", a.Name, g.build(a.Type))
+	}
+	first := true
+	for _, c := range g.m.Checks {
+		if c.Optional || c.Alias != nil {
+			continue
+		}
+		if first {
+			g.p("\n// Decoders of the fields, payloads and replies that have constraints.\n")
+			first = false
+		}
+		g.p("const %s = %s;\n", c.TSName, g.build(c.Type))
+	}
 	for _, n := range g.m.Types {
 		if n.IsEnum() {
 			g.p("\n/** decode%[1]s reads a {@link %[1]s} from an incoming payload; it throws a PayloadError when it is none of the values. */\n", n.Name)
@@ -296,18 +368,32 @@ func (g *gen) decoderDecls() {
 func (g *gen) descriptor() {
 	var c2s, s2c, ccalls, scalls []string
 	var message, reply, request []string
+	// What the client sends, for the payloads with constraints.
+	var outMessage, outRequest, outReply []string
+	entry := func(m *spec.Message, t *spec.Type) string {
+		return fmt.Sprintf("%s: %s", literalKey(m.Wire), g.decoder(t))
+	}
 	for _, m := range g.m.Messages {
 		name := str(m.Wire)
 		switch {
 		case m.IsCall() && m.From == spec.FromClient:
 			ccalls = append(ccalls, name)
-			reply = append(reply, fmt.Sprintf("%s: %s", literalKey(m.Wire), g.decoder(m.Reply)))
+			reply = append(reply, entry(m, m.Reply))
+			if m.Payload.Constrained() {
+				outRequest = append(outRequest, entry(m, m.Payload))
+			}
 		case m.IsCall():
 			scalls = append(scalls, name)
-			request = append(request, fmt.Sprintf("%s: %s", literalKey(m.Wire), g.decoder(m.Payload)))
+			request = append(request, entry(m, m.Payload))
+			if m.Reply.Constrained() {
+				outReply = append(outReply, entry(m, m.Reply))
+			}
 		default:
 			if m.ClientSends() {
 				c2s = append(c2s, name)
+				if m.Payload.Constrained() {
+					outMessage = append(outMessage, entry(m, m.Payload))
+				}
 			}
 			if m.ServerSends() {
 				s2c = append(s2c, name)
@@ -325,5 +411,9 @@ func (g *gen) descriptor() {
 	g.p("\n/** The descriptor table the runtime routes by and decodes incoming payloads with. */\nexport const descriptor: Descriptor = {\n")
 	g.p("  fingerprint,\n")
 	g.p("  clientToServer: %s,\n  serverToClient: %s,\n  clientCalls: %s,\n  serverCalls: %s,\n", list(c2s), list(s2c), list(ccalls), list(scalls))
-	g.p("  decoders: {\n    message: %s,\n    reply: %s,\n    request: %s,\n  },\n};\n", table(message), table(reply), table(request))
+	g.p("  decoders: {\n    message: %s,\n    reply: %s,\n    request: %s,\n  },\n", table(message), table(reply), table(request))
+	if len(outMessage)+len(outRequest)+len(outReply) > 0 {
+		g.p("  outgoing: {\n    message: %s,\n    request: %s,\n    reply: %s,\n  },\n", table(outMessage), table(outRequest), table(outReply))
+	}
+	g.p("};\n")
 }
