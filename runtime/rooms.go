@@ -38,8 +38,7 @@ type hub struct {
 // the registry is (a slice and each one's position), so that a broadcast
 // copies out exactly its members.
 type group struct {
-	conns []*Conn
-	index map[*Conn]int
+	connSet
 	// byUser counts a room's connections per user key, for presence; nil
 	// for a user's group.
 	byUser map[string]int
@@ -77,26 +76,37 @@ func defaultUserKey(identity any) string {
 	return ""
 }
 
-func (g *group) add(c *Conn) {
-	if g.index == nil {
-		g.index = make(map[*Conn]int)
-	}
-	g.index[c] = len(g.conns)
-	g.conns = append(g.conns, c)
+// connSet is a set of connections kept as a slice, so that a broadcast
+// copies its members out in one go, with each member's position, so that
+// one leaves in constant time. The registry and every room and user are
+// one; their owner's lock guards it.
+type connSet struct {
+	conns []*Conn
+	index map[*Conn]int
 }
 
-func (g *group) remove(c *Conn) bool {
-	i, ok := g.index[c]
+func (s *connSet) add(c *Conn) {
+	if s.index == nil {
+		s.index = make(map[*Conn]int)
+	}
+	s.index[c] = len(s.conns)
+	s.conns = append(s.conns, c)
+}
+
+// remove takes c out, moving the last member into its place; it reports
+// whether c was there.
+func (s *connSet) remove(c *Conn) bool {
+	i, ok := s.index[c]
 	if !ok {
 		return false
 	}
-	last := len(g.conns) - 1
-	moved := g.conns[last]
-	g.conns[i] = moved
-	g.index[moved] = i
-	g.conns[last] = nil
-	g.conns = g.conns[:last]
-	delete(g.index, c)
+	last := len(s.conns) - 1
+	moved := s.conns[last]
+	s.conns[i] = moved
+	s.index[moved] = i
+	s.conns[last] = nil
+	s.conns = s.conns[:last]
+	delete(s.index, c)
 	return true
 }
 

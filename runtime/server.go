@@ -36,8 +36,7 @@ type Server struct {
 	schemas  atomic.Pointer[schemas]
 
 	mu       sync.Mutex
-	conns    []*Conn       // the registry, in no particular order
-	index    map[*Conn]int // position of each in conns
+	registry connSet       // the live connections, in no particular order
 	versions versionCounts // the registry counted by version (skew.go)
 	raws     map[*websocket.Conn]struct{}
 	shutting bool
@@ -68,7 +67,6 @@ func NewServer(opts Options) *Server {
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
 		fallback: opts.Fallback,
-		index:    make(map[*Conn]int),
 		raws:     make(map[*websocket.Conn]struct{}),
 	}
 	if s.fallback == nil {
@@ -169,8 +167,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		_ = c.closeWith(websocket.CloseGoingAway, "server shutting down", ErrShutdown, false)
 	} else {
-		s.index[c] = len(s.conns)
-		s.conns = append(s.conns, c)
+		s.registry.add(c)
 		s.versions.add(c)
 		s.mu.Unlock()
 		s.hub.connected(c)
@@ -221,25 +218,16 @@ func (s *Server) remove(c *Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ep.stats.retire(c)
-	i, ok := s.index[c]
-	if !ok {
-		return
+	if s.registry.remove(c) {
+		s.versions.remove(c)
 	}
-	last := len(s.conns) - 1
-	moved := s.conns[last]
-	s.conns[i] = moved
-	s.index[moved] = i
-	s.conns[last] = nil
-	s.conns = s.conns[:last]
-	delete(s.index, c)
-	s.versions.remove(c)
 }
 
 // snapshot copies the live connections out under the lock, so that sends
 // happen outside it.
 func (s *Server) snapshot() []*Conn {
 	s.mu.Lock()
-	out := slices.Clone(s.conns)
+	out := slices.Clone(s.registry.conns)
 	s.mu.Unlock()
 	return out
 }
@@ -264,7 +252,7 @@ func (s *Server) Clients() []*Conn {
 func (s *Server) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	return len(s.registry.conns)
 }
 
 // Broadcast is the untyped broadcast: v is encoded once as Conn.Send would,
@@ -362,7 +350,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer s.hub.shutdown()
 	s.mu.Lock()
 	s.shutting = true
-	conns := slices.Clone(s.conns)
+	conns := slices.Clone(s.registry.conns)
 	raws := make([]*websocket.Conn, 0, len(s.raws))
 	for ws := range s.raws {
 		raws = append(raws, ws)
@@ -402,7 +390,7 @@ func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.ep.stats.snapshot()
-	for _, c := range s.conns {
+	for _, c := range s.registry.conns {
 		st.addLive(c)
 	}
 	return st
