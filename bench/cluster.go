@@ -113,16 +113,11 @@ func Cluster(nodes, clients, rounds int) (ClusterResult, error) {
 		if _, err := servers[0].api.BroadcastPost(postMessage); err != nil {
 			return res, err
 		}
-		line, err := ch.expect("round ", 30*time.Second)
+		d, err := ch.roundDone(k, t0)
 		if err != nil {
 			return res, err
 		}
-		var got int
-		var last int64
-		if _, err := fmt.Sscanf(line, "round %d %d", &got, &last); err != nil || got != k {
-			return res, fmt.Errorf("client process said %q in round %d", line, k)
-		}
-		lat = append(lat, time.Duration(last-t0.UnixNano()))
+		lat = append(lat, d)
 	}
 	after := readUsage()
 	if r != nil {
@@ -245,16 +240,11 @@ func Room(members, others, rounds int, filter bool) (RoomResult, error) {
 		if err != nil {
 			return res, err
 		}
-		line, err := listeners.expect("round ", 30*time.Second)
+		d, err := listeners.roundDone(k, t0)
 		if err != nil {
 			return res, err
 		}
-		var got int
-		var last int64
-		if _, err := fmt.Sscanf(line, "round %d %d", &got, &last); err != nil || got != k {
-			return res, fmt.Errorf("client process said %q in round %d", line, k)
-		}
-		lat = append(lat, time.Duration(last-t0.UnixNano()))
+		lat = append(lat, d)
 	}
 	after := readUsage()
 	res.SentPerRound = float64(s.rt.Stats().MessagesOut-out0) / float64(rounds)

@@ -280,16 +280,11 @@ func Broadcast(kind Kind, clients, rounds int) (BroadcastResult, error) {
 	for k := range rounds {
 		t0 := time.Now()
 		s.broadcast()
-		line, err := ch.expect("round ", 30*time.Second)
+		d, err := ch.roundDone(k, t0)
 		if err != nil {
 			return res, err
 		}
-		var got int
-		var last int64
-		if _, err := fmt.Sscanf(line, "round %d %d", &got, &last); err != nil || got != k {
-			return res, fmt.Errorf("client process said %q in round %d", line, k)
-		}
-		lat = append(lat, time.Duration(last-t0.UnixNano()))
+		lat = append(lat, d)
 	}
 	after := readUsage()
 	recipients := float64(clients * rounds)
@@ -453,6 +448,22 @@ func steadyBroadcast(o SlowOptions, slow bool) (med, p99 time.Duration, slowClos
 	}
 	slices.Sort(lat)
 	return lat[len(lat)/2], percentile(lat, 0.99), s.rt.Stats().SlowConsumers > 0, nil
+}
+
+// roundDone waits for the child to report that every client has round k's
+// broadcast, and returns the time from t0 (when it was sent) until the last
+// client had it; both processes read CLOCK_REALTIME.
+func (c *child) roundDone(k int, t0 time.Time) (time.Duration, error) {
+	line, err := c.expect("round ", 30*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	var got int
+	var last int64
+	if _, err := fmt.Sscanf(line, "round %d %d", &got, &last); err != nil || got != k {
+		return 0, fmt.Errorf("client process said %q in round %d", line, k)
+	}
+	return time.Duration(last - t0.UnixNano()), nil
 }
 
 // setupTimeout bounds connecting n clients.
