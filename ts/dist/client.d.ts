@@ -216,6 +216,7 @@ export declare class Client {
     start(): void;
     /** Closes the connection for good (until start() is called again): no reconnect, queued messages dropped, unanswered calls rejected with "closed". */
     close(code?: number, reason?: string): void;
+    private dropSocket;
     /**
      * Sends a fire-and-forget message, or queues it while the socket is not
      * open. It returns false when the message was refused: the client is closed,

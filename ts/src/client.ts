@@ -334,22 +334,28 @@ export class Client {
     this.started = false;
     this.epoch++;
     this.state = "closed";
+    const had = this.dropSocket(code, reason);
+    this.queue = [];
+    this.failCalls(() => true, "closed", "client closed");
+    if (had) this.emitClose({ code, reason, reconnecting: false });
+  }
+
+  // dropSocket stops the timers and closes the socket or connection attempt, if any, without
+  // its events reaching the client; it says whether there was one.
+  private dropSocket(code?: number, reason?: string): boolean {
     clearTimeout(this.retryTimer);
     clearTimeout(this.connectTimer);
     this.retryTimer = undefined;
     const sock = this.socket;
     this.socket = null;
-    if (sock) {
-      detach(sock);
-      try {
-        sock.close(code, reason);
-      } catch {
-        // Closing a socket that never opened may throw in some implementations; it is gone either way.
-      }
+    if (!sock) return false;
+    detach(sock);
+    try {
+      sock.close(code, reason);
+    } catch {
+      // Closing a socket that never opened may throw in some implementations; it is gone either way.
     }
-    this.queue = [];
-    this.failCalls(() => true, "closed", "client closed");
-    if (sock) this.emitClose({ code, reason, reconnecting: false });
+    return true;
   }
 
   /**
@@ -601,19 +607,7 @@ export class Client {
 
   // stopRefused stops a client that the server refuses.
   private stopRefused(refusal: Refusal): void {
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.connectTimer);
-    this.retryTimer = undefined;
-    const sock = this.socket;
-    this.socket = null;
-    if (sock) {
-      detach(sock);
-      try {
-        sock.close();
-      } catch {
-        // An attempt still connecting; it is abandoned either way.
-      }
-    }
+    this.dropSocket();
     this.started = false;
     this.state = "refused";
     this.refused = refusal;
