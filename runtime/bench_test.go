@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/go-faster/jx"
 	"github.com/gorilla/websocket"
 )
 
 var benchFrame = []byte(`{"name":"post","message":{"x":12,"y":34,"tags":["a","b"]},"isAmbiorix":true}`)
 
 func BenchmarkParseEnvelope(b *testing.B) {
-	d := new(jx.Decoder)
 	var env envelope
 	b.ReportAllocs()
 	b.SetBytes(int64(len(benchFrame)))
 	for b.Loop() {
-		if _, err := parseEnvelope(d, benchFrame, &env); err != nil {
+		if _, err := parseEnvelope(benchFrame, &env); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"reflect"
 	"sort"
@@ -84,7 +83,7 @@ var Bool = Codec[bool]{
 		if t := d.Next(); t != jx.Bool {
 			return false, d.typeError("bool", t)
 		}
-		v, err := d.jx.Bool()
+		v, err := d.sc.boolean()
 		if err != nil {
 			return false, d.malformed(err)
 		}
@@ -115,7 +114,7 @@ var Int = Codec[int64]{
 			}
 			return v, nil
 		case jx.Number:
-			n, err := d.jx.Num()
+			n, err := d.sc.number()
 			if err != nil {
 				return 0, d.malformed(err)
 			}
@@ -181,7 +180,7 @@ func (d *Decoder) float() (float64, error) {
 	if t := d.Next(); t != jx.Number {
 		return 0, d.typeError("number", t)
 	}
-	n, err := d.jx.Num()
+	n, err := d.sc.number()
 	if err != nil {
 		return 0, d.malformed(err)
 	}
@@ -368,7 +367,7 @@ func decodeAny(d *Decoder) (any, error) {
 		b, err := Bool.Decode(d)
 		return b, err
 	case jx.Null:
-		if err := d.jx.Null(); err != nil {
+		if err := d.sc.literal("null"); err != nil {
 			return nil, d.malformed(err)
 		}
 		return nil, nil
@@ -543,7 +542,7 @@ func Optional[T any](elem Codec[T]) Codec[*T] {
 		},
 		Decode: func(d *Decoder) (*T, error) {
 			if d.Next() == jx.Null {
-				if err := d.jx.Null(); err != nil {
+				if err := d.sc.literal("null"); err != nil {
 					return nil, d.malformed(err)
 				}
 				return nil, nil
@@ -710,9 +709,6 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return []byte(strings.TrimSuffix(sb.String(), "\n")), nil
 }
 
-// decoderPool holds the jx decoders the envelope parser reads frames with.
-var decoderPool = sync.Pool{New: func() any { return new(jx.Decoder) }}
-
 // DecodePayload decodes one complete payload. An absent payload (nil or
 // empty raw) is decoded as JSON null. Trailing data after the value is an
 // error. Every error is a *PayloadError. The result does not point into
@@ -723,10 +719,8 @@ func DecodePayload[T any](c Codec[T], raw []byte) (T, error) {
 	}
 	d := getDecoder(raw)
 	v, err := c.Decode(d)
-	if err == nil {
-		if serr := d.jx.Skip(); serr != io.EOF {
-			err = &PayloadError{Err: errors.New("unexpected data after the payload")}
-		}
+	if err == nil && !d.sc.atEnd() {
+		err = &PayloadError{Err: errors.New("unexpected data after the payload")}
 	}
 	putDecoder(d)
 	if err != nil {

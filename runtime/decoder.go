@@ -11,19 +11,21 @@ import (
 // Codec.Decode for each payload, reset, and takes it back afterwards; a
 // codec must not keep it.
 //
-// It exists, rather than codecs reading a *jx.Decoder, for two reasons.
-// Every error it returns is the runtime's own [*PayloadError], never a JSON
-// library's error. And the strings of one small payload share one
-// allocation (see [Decoder.Str]).
+// It reads the payload, which is whole in memory, with the runtime's own
+// scanner (see scan.go) rather than a general JSON library: strings without
+// escapes are copied once, straight from the frame, and nothing is
+// buffered. Every error it returns is the runtime's own [*PayloadError].
+// The strings of one small payload share one allocation (see
+// [Decoder.Str]).
 type Decoder struct {
-	jx    jx.Decoder
+	sc    scanner
 	input []byte // the whole payload, for locating syntax errors
 	// arena holds the strings of a small payload; nil until the first one.
 	arena []byte
-	// scratch receives each string of a small payload first, so that a
-	// string of one byte, which Go makes without allocating, does not
-	// allocate the arena. It is the Decoder's own, reused from payload to
-	// payload, and no string points into it.
+	// scratch receives strings with escapes, unescaped, before they are
+	// kept (and the key of a known field while it is looked up). It is the
+	// Decoder's own, reused from payload to payload, and no string points
+	// into it.
 	scratch []byte
 	// perString is set for payloads larger than arenaLimit, whose strings
 	// are allocated one by one.
@@ -45,7 +47,7 @@ var payloadDecoders = sync.Pool{New: func() any { return new(Decoder) }}
 
 func getDecoder(input []byte) *Decoder {
 	d := payloadDecoders.Get().(*Decoder)
-	d.jx.ResetBytes(input)
+	d.sc.reset(input)
 	d.input = input
 	d.arena = nil
 	d.perString = len(input) > arenaLimit
@@ -55,25 +57,25 @@ func getDecoder(input []byte) *Decoder {
 // putDecoder recycles d. The arena is dropped, never reused: strings of the
 // payload just decoded point into it.
 func putDecoder(d *Decoder) {
-	d.jx.ResetBytes(nil)
+	d.sc.reset(nil)
 	d.input = nil
 	d.arena = nil
 	payloadDecoders.Put(d)
 }
 
-// malformed turns an error of jx into the runtime's own: jx's errors carry
-// stack frames and would print this machine's file paths.
+// malformed reports JSON the scanner could not read, located in the
+// payload.
 func (d *Decoder) malformed(error) error {
 	return &PayloadError{Err: locateSyntaxError(d.input)}
 }
 
 // Next reports the JSON type of the next value without reading it;
 // jx.Invalid at the end of the payload or before bad JSON.
-func (d *Decoder) Next() jx.Type { return d.jx.Next() }
+func (d *Decoder) Next() jx.Type { return d.sc.next() }
 
 // Skip reads the next value and discards it.
 func (d *Decoder) Skip() error {
-	if err := d.jx.Skip(); err != nil {
+	if err := d.sc.skip(); err != nil {
 		return d.malformed(err)
 	}
 	return nil
@@ -83,13 +85,9 @@ func (d *Decoder) Skip() error {
 // whitespace around it. The bytes belong to the payload: copy them to keep
 // them past the handler.
 func (d *Decoder) Raw() ([]byte, error) {
-	raw, err := d.jx.Raw()
+	raw, err := d.sc.raw()
 	if err != nil {
 		return nil, d.malformed(err)
-	}
-	// jx includes the whitespace before the value.
-	for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t' || raw[0] == '\r' || raw[0] == '\n') {
-		raw = raw[1:]
 	}
 	return raw, nil
 }
@@ -104,7 +102,7 @@ func (d *Decoder) Raw() ([]byte, error) {
 // is written after a string points into it, and the arena is never reused
 // for another payload. See arenaLimit for what that costs in retention.
 func (d *Decoder) Str() (string, error) {
-	if t := d.jx.Next(); t != jx.String {
+	if t := d.sc.next(); t != jx.String {
 		return "", d.typeError("string", t)
 	}
 	return d.str()
@@ -112,18 +110,10 @@ func (d *Decoder) Str() (string, error) {
 
 // str is Str after the caller has checked that a string comes next.
 func (d *Decoder) str() (string, error) {
-	if d.perString {
-		b, err := d.jx.StrBytes()
-		if err != nil {
-			return "", d.malformed(err)
-		}
-		return string(b), nil
-	}
-	b, err := d.jx.StrAppend(d.scratch[:0])
+	b, err := d.strBytes()
 	if err != nil {
-		return "", d.malformed(err)
+		return "", err
 	}
-	d.scratch = b
 	return d.keep(b), nil
 }
 
@@ -157,14 +147,18 @@ func view(b []byte) string {
 }
 
 // strBytes reads a string the caller only looks at (an enum value, base64
-// text): it points into the payload or jx's scratch space until the next
-// read.
+// text) or keeps with keep: it points into the payload, or into the
+// scratch space until the next string with escapes.
 func (d *Decoder) strBytes() ([]byte, error) {
-	b, err := d.jx.StrBytes()
+	raw, escaped, err := d.sc.rawStr()
 	if err != nil {
 		return nil, d.malformed(err)
 	}
-	return b, nil
+	if escaped {
+		d.scratch = unescape(d.scratch[:0], raw)
+		return d.scratch, nil
+	}
+	return raw, nil
 }
 
 // Fields is the field list of one object type, declared once by generated
@@ -238,11 +232,10 @@ func (f *Fields) lookup(key []byte) int {
 // The cost is linear in the object's size: a key costs one lookup in f and
 // one bit in a set of the fields seen, whatever the number of keys.
 func (d *Decoder) Object(f *Fields, field func(d *Decoder, i int) error) error {
-	if t := d.jx.Next(); t != jx.Object {
+	if t := d.sc.next(); t != jx.Object {
 		return d.typeError("object", t)
 	}
-	it, err := d.jx.ObjIter()
-	if err != nil {
+	if err := d.sc.enter(); err != nil {
 		return d.malformed(err)
 	}
 	var small [4]uint64
@@ -250,13 +243,24 @@ func (d *Decoder) Object(f *Fields, field func(d *Decoder, i int) error) error {
 	if n := (len(f.names) + 63) / 64; n > len(small) {
 		seen = make([]uint64, n)
 	}
-	for it.Next() {
+	for first := true; ; first = false {
+		key, escaped, more, err := d.sc.key(first)
+		if err != nil {
+			return d.malformed(err)
+		}
+		if !more {
+			break
+		}
 		i := -1
 		if field != nil {
-			i = f.lookup(it.Key())
+			if escaped {
+				d.scratch = unescape(d.scratch[:0], key)
+				key = d.scratch
+			}
+			i = f.lookup(key)
 		}
 		if i < 0 || seen[i/64]&(1<<(i%64)) != 0 {
-			if err := d.jx.Skip(); err != nil {
+			if err := d.sc.skip(); err != nil {
 				return d.malformed(err)
 			}
 			continue
@@ -265,9 +269,6 @@ func (d *Decoder) Object(f *Fields, field func(d *Decoder, i int) error) error {
 		if err := field(d, i); err != nil {
 			return payloadErrorAt(f.segments[i], err)
 		}
-	}
-	if err := it.Err(); err != nil {
-		return d.malformed(err)
 	}
 	for _, i := range f.required {
 		if seen[i/64]&(1<<(i%64)) == 0 {
@@ -280,34 +281,52 @@ func (d *Decoder) Object(f *Fields, field func(d *Decoder, i int) error) error {
 // array reads a JSON array, calling elem for each element; an error from
 // elem is located at the element's index.
 func (d *Decoder) array(elem func(d *Decoder) error) error {
-	it, err := d.jx.ArrIter()
-	if err != nil {
+	if d.sc.next() != jx.Array {
+		return d.malformed(nil)
+	}
+	if err := d.sc.enter(); err != nil {
 		return d.malformed(err)
 	}
-	for i := 0; it.Next(); i++ {
+	for i := 0; ; i++ {
+		more, err := d.sc.elem(i == 0)
+		if err != nil {
+			return d.malformed(err)
+		}
+		if !more {
+			return nil
+		}
 		if err := elem(d); err != nil {
 			return payloadErrorAt(indexSegment(i), err)
 		}
 	}
-	if err := it.Err(); err != nil {
-		return d.malformed(err)
-	}
-	return nil
 }
 
 // object reads a JSON object with keys of its own (a map, or an object of
 // schema type any), calling value for each key that is new; the caller
 // says through seen whether a key came before, so that the first
-// occurrence wins. Errors are located at the key.
+// occurrence wins. Errors are located at the key. The key handed to value
+// stays valid while value reads the key's value.
 func (d *Decoder) object(seen func(key []byte) bool, value func(d *Decoder, key []byte) error) error {
-	it, err := d.jx.ObjIter()
-	if err != nil {
+	if d.sc.next() != jx.Object {
+		return d.malformed(nil)
+	}
+	if err := d.sc.enter(); err != nil {
 		return d.malformed(err)
 	}
-	for it.Next() {
-		key := it.Key()
+	for first := true; ; first = false {
+		key, escaped, more, err := d.sc.key(first)
+		if err != nil {
+			return d.malformed(err)
+		}
+		if !more {
+			return nil
+		}
+		if escaped {
+			// Not the scratch space: the value may use it.
+			key = unescape(nil, key)
+		}
 		if seen(key) {
-			if err := d.jx.Skip(); err != nil {
+			if err := d.sc.skip(); err != nil {
 				return d.malformed(err)
 			}
 			continue
@@ -316,8 +335,4 @@ func (d *Decoder) object(seen func(key []byte) bool, value func(d *Decoder, key 
 			return payloadErrorAt(fieldSegment(string(key)), err)
 		}
 	}
-	if err := it.Err(); err != nil {
-		return d.malformed(err)
-	}
-	return nil
 }

@@ -63,10 +63,7 @@ func (c *Conn) deliver(m *inMsg, gen uint32, now mono) bool {
 		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
 		return true
 	}
-	dec := decoderPool.Get().(*jx.Decoder)
-	kind, err := parseEnvelope(dec, m.buf, &m.env)
-	dec.ResetBytes(nil)
-	decoderPool.Put(dec)
+	kind, err := parseEnvelope(m.buf, &m.env)
 	env := &m.env
 	switch {
 	case err != nil:

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"io"
 	"sync"
 
 	"github.com/go-faster/jx"
@@ -44,10 +43,11 @@ var errTrailing = errors.New("unexpected data after the JSON value")
 // (KindMalformed or KindNotObject) and a description; it does not judge the
 // flag or the name, which the caller does, because an unflagged frame is
 // ignored whatever its name.
-func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error) {
+func parseEnvelope(frame []byte, env *envelope) (ErrorKind, error) {
 	*env = envelope{}
-	d.ResetBytes(frame)
-	switch t := d.Next(); t {
+	var s scanner
+	s.reset(frame)
+	switch t := s.next(); t {
 	case jx.Object:
 	case jx.Invalid:
 		if len(bytes.TrimSpace(frame)) == 0 {
@@ -57,16 +57,40 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 	default:
 		// Validate the value so that "[1," is reported as malformed rather
 		// than as a well-formed non-object.
-		if err := d.Skip(); err != nil {
+		if err := s.skip(); err != nil {
 			return KindMalformed, locateSyntaxError(frame)
 		}
-		if err := expectEOF(d); err != nil {
-			return KindMalformed, err
+		if !s.atEnd() {
+			return KindMalformed, errTrailing
 		}
 		return KindNotObject, errors.New("top-level JSON " + t.String() + " is not an object")
 	}
+	if err := env.members(&s); err != nil {
+		return KindMalformed, locateSyntaxError(frame)
+	}
+	if !s.atEnd() {
+		return KindMalformed, errTrailing
+	}
+	return 0, nil
+}
+
+// members reads the envelope object's members; s is at its opening brace.
+func (env *envelope) members(s *scanner) error {
+	if err := s.enter(); err != nil {
+		return err
+	}
 	var seen uint
-	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
+	for first := true; ; first = false {
+		key, escaped, more, err := s.key(first)
+		if err != nil {
+			return err
+		}
+		if !more {
+			return nil
+		}
+		if escaped {
+			key = unescape(nil, key)
+		}
 		var bit uint
 		switch string(key) {
 		case "name":
@@ -81,82 +105,58 @@ func parseEnvelope(d *jx.Decoder, frame []byte, env *envelope) (ErrorKind, error
 			bit = seenReplyTo
 		case "error":
 			bit = seenError
-		default:
-			return d.Skip()
 		}
-		if seen&bit != 0 {
-			return d.Skip()
+		if bit == 0 || seen&bit != 0 {
+			if err := s.skip(); err != nil {
+				return err
+			}
+			continue
 		}
 		seen |= bit
 		switch bit {
 		case seenName:
-			env.nameKind = d.Next()
-			if env.nameKind != jx.String {
-				return d.Skip()
-			}
-			s, err := rawString(d)
-			env.name = s
-			return err
-		case seenMessage:
-			raw, err := d.Raw()
-			env.message = raw
-			return err
-		case seenFlag:
-			if d.Next() != jx.Bool {
-				return d.Skip()
-			}
-			v, err := d.Bool()
-			env.flagged = v
-			return err
-		case seenID, seenReplyTo:
-			if d.Next() != jx.String {
-				return d.Skip()
-			}
-			s, err := rawString(d)
-			if bit == seenID {
-				env.id, env.hasID = s, err == nil
+			env.nameKind = s.next()
+			if env.nameKind == jx.String {
+				env.name, err = str(s)
 			} else {
-				env.replyTo, env.hasReplyTo = s, err == nil
+				err = s.skip()
 			}
-			return err
+		case seenMessage:
+			env.message, err = s.raw()
+		case seenFlag:
+			if s.next() == jx.Bool {
+				env.flagged, err = s.boolean()
+			} else {
+				err = s.skip()
+			}
+		case seenID, seenReplyTo:
+			if s.next() != jx.String {
+				err = s.skip()
+				break
+			}
+			var v []byte
+			if v, err = str(s); bit == seenID {
+				env.id, env.hasID = v, err == nil
+			} else {
+				env.replyTo, env.hasReplyTo = v, err == nil
+			}
 		default: // seenError
-			raw, err := d.Raw()
-			env.errorRaw = raw
+			env.errorRaw, err = s.raw()
+		}
+		if err != nil {
 			return err
 		}
-	})
-	if err != nil {
-		return KindMalformed, locateSyntaxError(frame)
 	}
-	if err := expectEOF(d); err != nil {
-		return KindMalformed, err
-	}
-	return 0, nil
 }
 
-// rawString reads a JSON string without copying when it has no escapes (the
-// common case): the result then points into the frame, which outlives the
-// parse, unlike jx's StrBytes buffer.
-func rawString(d *jx.Decoder) ([]byte, error) {
-	raw, err := d.Raw()
-	if err != nil {
-		return nil, err
+// str reads the string at s.pos without copying when it has no escapes
+// (the common case): the result then points into the frame.
+func str(s *scanner) ([]byte, error) {
+	raw, escaped, err := s.rawStr()
+	if err != nil || !escaped {
+		return raw, err
 	}
-	if len(raw) >= 2 && bytes.IndexByte(raw, '\\') < 0 {
-		return raw[1 : len(raw)-1], nil
-	}
-	return jx.DecodeBytes(raw).StrAppend(nil)
-}
-
-func expectEOF(d *jx.Decoder) error {
-	if d.Next() != jx.Invalid {
-		return errTrailing
-	}
-	// Next reports Invalid both at the end and on garbage; Skip tells them apart.
-	if err := d.Skip(); err != io.EOF {
-		return errTrailing
-	}
-	return nil
+	return unescape(nil, raw), nil
 }
 
 // Envelopes are encoded in pooled writers. Each writer's buffer starts with

@@ -13,7 +13,7 @@ import (
 
 func parse(t testing.TB, frame string) (envelope, ErrorKind, error) {
 	var env envelope
-	kind, err := parseEnvelope(new(jx.Decoder), []byte(frame), &env)
+	kind, err := parseEnvelope([]byte(frame), &env)
 	return env, kind, err
 }
 
@@ -106,7 +106,6 @@ func FuzzParseEnvelope(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	d := new(jx.Decoder)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		var env envelope
 		if !utf8.Valid(frame) {
@@ -115,7 +114,7 @@ func FuzzParseEnvelope(f *testing.F) {
 			// the bad bytes, so there is nothing to compare.
 			return
 		}
-		kind, err := parseEnvelope(d, frame, &env)
+		kind, err := parseEnvelope(frame, &env)
 		// Numbers are read as json.Number: 1e700 is valid JSON even though it
 		// does not fit a float64, and the envelope never converts numbers.
 		var ref any
@@ -146,7 +145,7 @@ func FuzzParseEnvelope(f *testing.F) {
 		// What was read encodes to a frame that reads back the same.
 		out := envelopeOf(ownFrame(encodeRawEnvelope(string(env.name), env.message, meta{})))
 		var again envelope
-		if _, err := parseEnvelope(new(jx.Decoder), out, &again); err != nil {
+		if _, err := parseEnvelope(out, &again); err != nil {
 			t.Fatalf("re-encoded %q does not parse: %v", out, err)
 		}
 		if env.nameKind == jx.String && !bytes.Equal(again.name, env.name) {

@@ -332,28 +332,37 @@ func (c *Conn) verdict(payload []byte) {
 		return
 	}
 	v := Version{Status: VersionUnknown}
-	d := jx.DecodeBytes(payload)
-	err := d.ObjBytes(func(d *jx.Decoder, key []byte) error {
-		switch string(key) {
-		case "status", "fingerprint":
-			if d.Next() != jx.String {
-				return d.Skip()
-			}
-			s, err := d.Str()
-			if err != nil {
-				return err
-			}
-			if string(key) == "fingerprint" {
-				if IsFingerprint(s) {
-					v.Fingerprint = s
-				}
-			} else if st := VersionStatus(s); st == VersionCompatible || st == VersionReload {
-				v.Status = st
-			}
-			return nil
+	var s scanner
+	s.reset(payload)
+	err := errSyntax
+	if s.next() == jx.Object {
+		err = s.enter()
+	}
+	for first := true; err == nil; first = false {
+		var key []byte
+		var escaped, more bool
+		if key, escaped, more, err = s.key(first); err != nil || !more {
+			break
 		}
-		return d.Skip()
-	})
+		if escaped {
+			key = unescape(nil, key)
+		}
+		if (string(key) != "status" && string(key) != "fingerprint") || s.next() != jx.String {
+			err = s.skip()
+			continue
+		}
+		var b []byte
+		if b, err = str(&s); err != nil {
+			break
+		}
+		if string(key) == "fingerprint" {
+			if IsFingerprint(string(b)) {
+				v.Fingerprint = string(b)
+			}
+		} else if st := VersionStatus(b); st == VersionCompatible || st == VersionReload {
+			v.Status = st
+		}
+	}
 	if err != nil || v.Status == VersionUnknown {
 		c.ep.log.Debug("ambigen: ignored a version verdict this client does not understand", "conn", c.id, "err", err)
 		return

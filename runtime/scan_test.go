@@ -1,0 +1,89 @@
+package runtime
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/go-faster/jx"
+)
+
+// scanAll reports whether the scanner reads in as one JSON value with
+// nothing but whitespace after it.
+func scanAll(in []byte) bool {
+	var s scanner
+	s.reset(in)
+	return s.skip() == nil && s.atEnd()
+}
+
+// The scanner accepts exactly what encoding/json accepts.
+func TestScannerAcceptsWhatEncodingJSONAccepts(t *testing.T) {
+	deep := func(n int, open, close string) string {
+		return strings.Repeat(open, n) + strings.Repeat(close, n)
+	}
+	for _, in := range []string{
+		``, ` `, `null`, `nul`, `nulll`, `true`, `tru`, `false`, `falsey`,
+		`0`, `-0`, `-`, `01`, `-01`, `1.`, `1.5`, `.5`, `1e`, `1e+`, `1E-3`, `1e400`, `+1`, `0x10`,
+		`""`, `"a`, `"\"`, `"\u00e9"`, `"\u00g9"`, `"\u12"`, `"\x"`, `"\/"`, "\"a\tb\"", "\"\x7f\"",
+		`"\ud800"`, `"\ud83d\ude00"`, "\"\xff\"",
+		`[]`, `[`, `[1,]`, `[,1]`, `[1 2]`, `[1,[2,[3]]]`, ` [ 1 , 2 ] `,
+		`{}`, `{`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{,"a":1}`, `{"a":1 "b":2}`, `{1:2}`, `{"a":1}x`, `{"a":1} `,
+		`{"a":{"b":[{},{"c":null}]}}`, `{"\u0061":1}`, `{"a":1}{"b":2}`,
+		deep(maxDepth, "[", "]"), deep(maxDepth+1, "[", "]"),
+		strings.Repeat(`{"a":`, maxDepth) + `1` + strings.Repeat(`}`, maxDepth),
+		strings.Repeat(`{"a":`, maxDepth+1) + `1` + strings.Repeat(`}`, maxDepth+1),
+		"\t\r\n 1 \t\r\n", "\v1", "\u00a01",
+	} {
+		if got, want := scanAll([]byte(in)), json.Valid([]byte(in)); got != want {
+			t.Errorf("%.40q: scanner %v, encoding/json %v", in, got, want)
+		}
+	}
+}
+
+// A string's value is what encoding/json makes of it, lone surrogates
+// included.
+func TestUnescapeAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`"plain"`, `"a\"b\\c\/d"`, `"\b\f\n\r\t"`, `"\u00e9\u4e2d"`, `"\ud83d\ude00"`,
+		`"\ud800"`, `"\udc00"`, `"\ud800\u0041"`, `"\ud800\ud800\udc00"`, `"\ud83dx"`, `"x\ud83d"`,
+	} {
+		var want string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		var s scanner
+		s.reset([]byte(in))
+		got, err := str(&s)
+		if err != nil || string(got) != want {
+			t.Errorf("%s: got %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// FuzzScanner checks the scanner against encoding/json on any input: the
+// same verdict on validity, and the same value for a string.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{`{"a":[1,"x\n",null,true,{"b":-1.5e3}]}`, `"\ud83d\ude00\ud800"`, `[1,]`, `01`, `{"a" 1}`, `[[[]]]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, want := scanAll(in), json.Valid(in)
+		if got != want {
+			t.Fatalf("%q: scanner %v, encoding/json %v", in, got, want)
+		}
+		var s scanner
+		s.reset(in)
+		if !want || s.next() != jx.String || !utf8.Valid(in) {
+			return
+		}
+		var ref string
+		if err := json.Unmarshal(in, &ref); err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		v, err := str(&s)
+		if err != nil || string(v) != ref {
+			t.Fatalf("%q: scanner %q (%v), encoding/json %q", in, v, err, ref)
+		}
+	})
+}
