@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +98,12 @@ func startServer(kind Kind, opts runtime.Options, sndbuf int) (*server, error) {
 		h = http.HandlerFunc(s.serveGorilla)
 	}
 	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(s.ln) }()
+	// The server's goroutines carry its kind as a profiler label, so that a
+	// CPU profile of a run (ambibench -cpuprofile) tells the two apart:
+	// go tool pprof -tagfocus server=ambigen.
+	go pprof.Do(context.Background(), pprof.Labels("server", string(kind)), func(context.Context) {
+		_ = s.http.Serve(s.ln)
+	})
 	return s, nil
 }
 

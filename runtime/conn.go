@@ -29,21 +29,18 @@ import (
 // its handler and answers calls; everything written goes through the
 // outbox (outbox.go) to the wire (wire.go).
 type Conn struct {
-	id       uint64
-	ws       *websocket.Conn
-	ep       *endpoint
-	identity any
-	ctx      context.Context
-	cancel   context.CancelFunc
-	out      outbox
+	// What every message touches comes first, so that it shares as few
+	// cache lines as possible: on a server with thousands of connections a
+	// connection's state is cold when its next message arrives, and every
+	// line it touches is a miss.
+	ws  *websocket.Conn
+	ep  *endpoint
+	ctx context.Context
+	rd  reader // the reader role's own state; see read.go
 
-	mu      sync.Mutex
-	state   atomic.Uint32              // a connState; changed under mu, read without it
-	cause   error                      // why the connection closed, once known
-	pending map[string]chan callResult // calls we made, by id
-	disp    dispatcher                 // who runs handlers; see dispatch.go
-
-	rd reader // the reader role's own state; see read.go
+	mu    sync.Mutex
+	state atomic.Uint32 // a connState; changed under mu, read without it
+	disp  dispatcher    // who runs handlers; see dispatch.go
 
 	view atomic.Value // the typed view of generated code; see View
 
@@ -51,6 +48,14 @@ type Conn struct {
 	// than in the endpoint's totals so that connections on different
 	// processors do not contend for one counter; see Server.Stats.
 	nIn, nOut atomic.Uint64
+
+	out outbox // its own hot fields first
+
+	id       uint64
+	identity any
+	cancel   context.CancelFunc
+	cause    error                      // why the connection closed, once known
+	pending  map[string]chan callResult // calls we made, by id
 
 	version     atomic.Pointer[Version] // nil until the handshake settles one; see skew.go
 	countedAnon bool                    // counted in Server.Versions without its fingerprint; under the server's lock

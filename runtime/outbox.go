@@ -27,23 +27,25 @@ import (
 // open; once a close frame is decided, what was queued and then the close
 // frame, and nothing after it; nothing at all once the socket failed.
 type outbox struct {
-	mu      sync.Mutex
-	w       wire
-	nb      bool // w can write without waiting (tryWrite may succeed)
-	limit   int  // bytes that may be queued (Options.SendBuffer)
-	role    writerRole
-	phase   outPhase
-	frames  [][]byte // data frames waiting for the writer
-	waiting int      // bytes in frames
-	queued  int      // bytes accepted and not yet written: waiting plus the batch being written
-
-	ctl        *control // the pong and close frames, made when first needed
-	pongDue    bool
-	pingDue    bool
-	closeTaken bool // the close frame is in a batch being written
-
+	// The fields a send to an idle connection touches come first.
+	mu       sync.Mutex
+	role     writerRole
+	phase    outPhase
+	nb       bool // w can write without waiting (tryWrite may succeed)
+	pongDue  bool
+	pingDue  bool
+	w        wire
+	waiting  int         // bytes in frames
+	queued   int         // bytes accepted and not yet written: waiting plus the batch being written
 	batch    net.Buffers // the array batches are built in; reused by the role holder
 	inflight net.Buffers // what of the batch is still to be written (the wire consumes it)
+	one      [1][]byte   // the first batch array: a single frame needs no array of its own
+
+	limit      int      // bytes that may be queued (Options.SendBuffer)
+	frames     [][]byte // data frames waiting for the writer
+	ctl        *control // the pong and close frames, made when first needed
+	closeTaken bool     // the close frame is in a batch being written
+
 	// Once nothing more will be written and no one holds the role, the
 	// outbox has stopped; end waits for that.
 	stopped signal
@@ -139,6 +141,9 @@ func (o *outbox) sendNow(f []byte) (bool, error) {
 	}
 	o.role = roleInline
 	o.queued += len(f)
+	if o.batch == nil {
+		o.batch = o.one[:0]
+	}
 	o.batch = append(o.batch[:0], f)
 	o.inflight = o.batch
 	o.mu.Unlock()

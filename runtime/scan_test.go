@@ -87,3 +87,43 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+// plainRun finds the first byte a string does not hold as it is, at every
+// position of a word and past it, among bytes that look alike in binary.
+func TestPlainRun(t *testing.T) {
+	fill := []byte{'a', 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff}
+	for _, special := range []byte{'"', '\\', 0x00, 0x01, 0x1f} {
+		for _, f := range fill {
+			for at := 0; at < 20; at++ {
+				b := []byte(strings.Repeat(string([]byte{f}), 20))
+				b[at] = special
+				if got := plainRun(b, 0); got != at {
+					t.Errorf("%q in %q: plainRun says %d, want %d", special, b, got, at)
+				}
+			}
+		}
+	}
+	if got := plainRun([]byte("abcdefghijklmnop"), 3); got != 16 {
+		t.Errorf("a plain run to the end: %d, want 16", got)
+	}
+}
+
+// plainASCII agrees with a byte-by-byte check, at every position of a word.
+func TestPlainASCII(t *testing.T) {
+	for _, special := range []byte{'"', '\\', 0x00, 0x1f, 0x80, 0xc3, 0xff} {
+		for n := 1; n < 20; n++ {
+			for at := 0; at < n; at++ {
+				b := []byte(strings.Repeat("a~ ", 7)[:n])
+				b[at] = special
+				if plainASCII(string(b)) {
+					t.Errorf("%q: plainASCII says it needs no escape", b)
+				}
+			}
+		}
+	}
+	for _, s := range []string{"", "a", "hello, world", strings.Repeat("abc ~!#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}", 3)} {
+		if !plainASCII(s) {
+			t.Errorf("%q: plainASCII says it needs an escape", s)
+		}
+	}
+}
