@@ -12,4 +12,10 @@ echo '```'
 go test -run '^$' -bench 'ParseEnvelope|DispatchTyped|EncodeFrame' -benchmem -count 5 ./runtime/ | grep -E '^(Benchmark|goos|goarch|cpu)'
 echo '```'
 echo
+echo "## Each server's own work per echo, network taken out (go test -bench ServerPath, 3 runs)"
+echo
+echo '```'
+go test -run '^$' -bench 'ServerPath' -benchmem -count 3 ./bench/ | grep -E '^Benchmark'
+echo '```'
+echo
 go run ./bench/cmd/ambibench "$@"

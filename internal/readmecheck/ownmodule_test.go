@@ -206,9 +206,11 @@ func chatInBrowser(t *testing.T, mod string) {
 // the module's own.
 func userEnv(t *testing.T, checkout string) []string {
 	t.Helper()
-	// Make sure the machine's module cache holds every module this repository needs, the ones
-	// the user module will need among them (a no-op when it already does).
-	download := exec.Command("go", "mod", "download")
+	// Make sure the machine's module cache holds every module of this repository's build list,
+	// the ones the user module will need among them (a no-op when it already does). That is
+	// "all", not the default of the modules this repository requires: go mod tidy in the user
+	// module also wants the modules that tests of its dependencies import (testify, for jx).
+	download := exec.Command("go", "mod", "download", "all")
 	download.Dir = checkout
 	if out, err := download.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download in the checkout: %v\n%s", err, out)
