@@ -200,6 +200,10 @@ func (c *Client) Handle(name string, h Handler) error {
 	return c.ep.register(name, route{handle: h})
 }
 
+func (c *Client) handleTyped(name string, h Handler, typed typedHandler) error {
+	return c.ep.register(name, route{handle: h, typed: typed})
+}
+
 // HandleCall registers h for calls the server makes.
 func (c *Client) HandleCall(name string, h CallHandler) error {
 	return c.ep.register(name, route{call: h})

@@ -719,15 +719,24 @@ func marshalNoEscape(v any) ([]byte, error) {
 // error. Every error is a *PayloadError. The result does not point into
 // raw: it may be kept after raw is reused.
 func DecodePayload[T any](c Codec[T], raw []byte) (T, error) {
+	d := payloadDecoders.Get().(*Decoder)
+	v, err := decodeIn(d, c, raw)
+	payloadDecoders.Put(d)
+	return v, err
+}
+
+// decodeIn is DecodePayload with the Decoder d, which it leaves holding
+// nothing of raw or of the result.
+func decodeIn[T any](d *Decoder, c Codec[T], raw []byte) (T, error) {
 	if len(raw) == 0 {
 		raw = nullJSON
 	}
-	d := getDecoder(raw)
+	d.reset(raw)
 	v, err := c.Decode(d)
 	if err == nil && !d.sc.atEnd() {
 		err = &PayloadError{Err: errors.New("unexpected data after the payload")}
 	}
-	putDecoder(d)
+	d.clear()
 	if err != nil {
 		var pe *PayloadError
 		if errors.As(err, &pe) {

@@ -43,24 +43,23 @@ type Decoder struct {
 // allocate per string, so a small string kept from them pins only itself.
 const arenaLimit = 4 << 10
 
+// payloadDecoders serve DecodePayload and typed handlers run outside
+// dispatch; a message being dispatched carries its own (see inMsg).
 var payloadDecoders = sync.Pool{New: func() any { return new(Decoder) }}
 
-func getDecoder(input []byte) *Decoder {
-	d := payloadDecoders.Get().(*Decoder)
+func (d *Decoder) reset(input []byte) {
 	d.sc.reset(input)
 	d.input = input
 	d.arena = nil
 	d.perString = len(input) > arenaLimit
-	return d
 }
 
-// putDecoder recycles d. The arena is dropped, never reused: strings of the
-// payload just decoded point into it.
-func putDecoder(d *Decoder) {
+// clear lets go of the payload. The arena is dropped, never reused:
+// strings of the payload just decoded point into it.
+func (d *Decoder) clear() {
 	d.sc.reset(nil)
 	d.input = nil
 	d.arena = nil
-	payloadDecoders.Put(d)
 }
 
 // malformed reports JSON the scanner could not read, located in the

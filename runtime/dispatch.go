@@ -191,7 +191,7 @@ func (c *Conn) serve(m *inMsg) {
 	case ok && r.call != nil && env.hasID:
 		c.serveCall(r, env, len(m.buf))
 	case ok && r.handle != nil:
-		c.serveMessage(r, env.message, len(m.buf))
+		c.serveMessage(r, env.message, len(m.buf), &m.dec)
 	case ok && r.call != nil:
 		// A call sent without an id cannot be answered.
 		c.reject(KindPayload, r.name, &PayloadError{Err: errors.New(`call without an "id"`)})
@@ -221,11 +221,14 @@ func (c *Conn) unhandled(name []byte, call bool) {
 	c.ep.log.Warn("ambigen: no handler for a message; it was dropped", "conn", c.id, "name", name, "call", call)
 }
 
-func (c *Conn) serveMessage(r route, payload []byte, size int) {
+func (c *Conn) serveMessage(r route, payload []byte, size int, d *Decoder) {
 	err := c.protect(func() error {
-		if r.wrapped != nil {
+		switch {
+		case r.wrapped != nil:
 			_, err := r.wrapped(c.ctx, Message{Conn: c, Name: r.name, Payload: payload, Size: size, Recipients: 1})
 			return err
+		case r.typed != nil:
+			return r.typed(c.ctx, c, payload, d)
 		}
 		return r.handle(c.ctx, c, payload)
 	})

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,20 @@ type route struct {
 	handle  Handler
 	call    CallHandler
 	wrapped MessageFunc
+	// typed is handle for a handler registered with On: it decodes with
+	// the Decoder of the message being dispatched, which spares a pooled
+	// one. Dispatch uses it when no interceptor wraps the route.
+	typed typedHandler
+}
+
+// typedHandler is a typed message handler given the Decoder to read its
+// payload with.
+type typedHandler func(ctx context.Context, c *Conn, payload []byte, d *Decoder) error
+
+// typedRegistrar is a Registrar that takes a typed handler beside the
+// plain one (Server and Client); On falls back to Handle on any other.
+type typedRegistrar interface {
+	handleTyped(name string, h Handler, typed typedHandler) error
 }
 
 func (ep *endpoint) register(name string, r route) error {

@@ -38,6 +38,7 @@ type inMsg struct {
 	buf      []byte
 	reserved int64 // bytes charged to the memory budget
 	env      envelope
+	dec      Decoder // reads the payload for a typed handler
 }
 
 var msgPool = sync.Pool{New: func() any { return &inMsg{buf: make([]byte, 0, 512)} }}

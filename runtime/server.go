@@ -103,6 +103,10 @@ func (s *Server) Handle(name string, h Handler) error {
 	return s.ep.register(name, route{handle: h})
 }
 
+func (s *Server) handleTyped(name string, h Handler, typed typedHandler) error {
+	return s.ep.register(name, route{handle: h, typed: typed})
+}
+
 // HandleCall registers h for calls named name.
 func (s *Server) HandleCall(name string, h CallHandler) error {
 	return s.ep.register(name, route{call: h})

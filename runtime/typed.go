@@ -38,14 +38,24 @@ var (
 // A payload that does not decode never reaches fn: it goes to the error hook
 // as a *MessageError (KindPayload) wrapping a *PayloadError.
 func On[T any](r Registrar, name string, codec Codec[T], fn func(ctx context.Context, c *Conn, msg T)) error {
-	return r.Handle(name, func(ctx context.Context, c *Conn, payload json.RawMessage) error {
-		v, err := DecodePayload(codec, payload)
+	typed := func(ctx context.Context, c *Conn, payload []byte, d *Decoder) error {
+		v, err := decodeIn(d, codec, payload)
 		if err != nil {
 			return err
 		}
 		fn(ctx, c, v)
 		return nil
-	})
+	}
+	h := func(ctx context.Context, c *Conn, payload json.RawMessage) error {
+		d := payloadDecoders.Get().(*Decoder)
+		err := typed(ctx, c, payload, d)
+		payloadDecoders.Put(d)
+		return err
+	}
+	if tr, ok := r.(typedRegistrar); ok {
+		return tr.handleTyped(name, h, typed)
+	}
+	return r.Handle(name, h)
 }
 
 // OnCall registers a typed call handler. A request that does not decode is
