@@ -210,7 +210,13 @@ func userEnv(t *testing.T, checkout string) []string {
 	// the ones the user module will need among them (a no-op when it already does). That is
 	// "all", not the default of the modules this repository requires: go mod tidy in the user
 	// module also wants the modules that tests of its dependencies import (testify, for jx).
-	download := exec.Command("go", "mod", "download", "all")
+	// It runs on a copy of go.mod and go.sum, since it records the checksums of what it
+	// downloads and the checkout's go.sum must stay as go mod tidy leaves it.
+	modfile := filepath.Join(t.TempDir(), "go.mod")
+	for _, f := range []string{"go.mod", "go.sum"} {
+		writeFile(t, filepath.Join(filepath.Dir(modfile), f), readFile(t, filepath.Join(checkout, f)))
+	}
+	download := exec.Command("go", "mod", "download", "-modfile="+modfile, "all")
 	download.Dir = checkout
 	if out, err := download.CombinedOutput(); err != nil {
 		t.Fatalf("go mod download in the checkout: %v\n%s", err, out)
