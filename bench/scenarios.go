@@ -153,7 +153,7 @@ func waitConns(s *server, n int, timeout time.Duration) error {
 type usage struct {
 	cpu            time.Duration // user + system
 	mallocs, bytes uint64
-	syscw          int64 // write syscalls, from /proc/self/io
+	syscw, syscr   int64 // write and read syscalls, from /proc/self/io
 }
 
 func readUsage() usage {
@@ -166,6 +166,7 @@ func readUsage() usage {
 		mallocs: m.Mallocs,
 		bytes:   m.TotalAlloc,
 		syscw:   procIO("syscw"),
+		syscr:   procIO("syscr"),
 	}
 }
 
@@ -194,6 +195,10 @@ type EchoResult struct {
 	CPUPerMsg    time.Duration // server CPU per round trip (getrusage)
 	AllocsPerMsg float64       // server heap allocations per round trip
 	BytesPerMsg  float64
+	// SyscrPerMsg and SyscwPerMsg are the server process's read and write
+	// system calls per round trip (/proc/self/io), the Go runtime's own
+	// (epoll_wait, wake-ups) included.
+	SyscrPerMsg, SyscwPerMsg float64
 }
 
 // Echo has clients clients each send a post and wait for the echo, for d.
@@ -237,6 +242,8 @@ func Echo(kind Kind, clients int, d time.Duration) (EchoResult, error) {
 	res.CPUPerMsg = time.Duration(float64(after.cpu-before.cpu) / n)
 	res.AllocsPerMsg = float64(after.mallocs-before.mallocs) / n
 	res.BytesPerMsg = float64(after.bytes-before.bytes) / n
+	res.SyscrPerMsg = float64(after.syscr-before.syscr) / n
+	res.SyscwPerMsg = float64(after.syscw-before.syscw) / n
 	return res, nil
 }
 

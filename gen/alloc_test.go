@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/ambigen/ambigen/runtime"
@@ -63,5 +65,40 @@ func BenchmarkEchoPost(b *testing.B) {
 		if _, err := echoPost(buf); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEchoPostAfterWrite measures what a system call before it does
+// to the cost of the post's decode and encode: "write" is a one-byte
+// write(2) to /dev/null, "echo" is echoPost alone, "write+echo" both in
+// turn, as a server does them (a read, the handler, a write). On a kernel
+// whose system calls flush the TLB (page-table isolation without PCID, as
+// on many virtual machines), write+echo costs more than write and echo
+// apart: the user code after each call finds its pages and cache lines
+// cold. docs/PERFORMANCE.md reports the factor.
+func BenchmarkEchoPostAfterWrite(b *testing.B) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer null.Close()
+	fd := int(null.Fd())
+	one := []byte{'x'}
+	buf := make([]byte, 0, 256)
+	for _, mode := range []string{"write", "echo", "write+echo"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				if mode != "echo" {
+					if _, err := syscall.Write(fd, one); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if mode != "write" {
+					if _, err := echoPost(buf); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -330,7 +330,7 @@ func (s series) row(name string, u bench.Unit) bench.Row {
 }
 
 func echo(reps, clients int, d time.Duration) []bench.Row {
-	rate, p50, p99, cpu, allocs, bytes := series{}, series{}, series{}, series{}, series{}, series{}
+	rate, p50, p99, cpu, allocs, bytes, syscr, syscw := series{}, series{}, series{}, series{}, series{}, series{}, series{}, series{}
 	for i := range reps {
 		for _, k := range order(i) {
 			progress("echo %s %d clients, rep %d", k, clients, i+1)
@@ -344,6 +344,8 @@ func echo(reps, clients int, d time.Duration) []bench.Row {
 			cpu[k] = append(cpu[k], float64(r.CPUPerMsg))
 			allocs[k] = append(allocs[k], r.AllocsPerMsg)
 			bytes[k] = append(bytes[k], r.BytesPerMsg)
+			syscr[k] = append(syscr[k], r.SyscrPerMsg)
+			syscw[k] = append(syscw[k], r.SyscwPerMsg)
 		}
 	}
 	return []bench.Row{
@@ -353,6 +355,8 @@ func echo(reps, clients int, d time.Duration) []bench.Row {
 		cpu.row("server CPU per message", bench.Duration),
 		allocs.row("server allocs per message", bench.Decimal),
 		bytes.row("server bytes allocated per message", bench.Bytes),
+		syscr.row("server read syscalls per message (/proc/self/io)", bench.Decimal),
+		syscw.row("server write syscalls per message (/proc/self/io)", bench.Decimal),
 	}
 }
 
