@@ -25,13 +25,17 @@ func (l *limiter) take(cfg *rateConfig, now mono, n int) verdict {
 	if !cfg.on {
 		return allowed
 	}
+	// now may lie up to a tick before an earlier now (see coarseClock):
+	// last only moves forward, so that no time is credited twice.
 	if l.last == 0 {
 		l.msgs, l.bytes = cfg.burst, cfg.burstBytes
-	} else if dt := time.Duration(now - l.last).Seconds(); dt > 0 {
+		l.last = now
+	} else if now > l.last {
+		dt := time.Duration(now - l.last).Seconds()
 		l.msgs = min(cfg.burst, l.msgs+dt*cfg.messages)
 		l.bytes = min(cfg.burstBytes, l.bytes+dt*cfg.bytes)
+		l.last = now
 	}
-	l.last = now
 	okMsgs := cfg.messages == 0 || l.msgs >= 1
 	okBytes := cfg.bytes == 0 || l.bytes >= float64(n)
 	if okMsgs && okBytes {

@@ -185,7 +185,9 @@ func (c *Conn) readLoop(gen uint32) {
 			break
 		}
 		c.nIn.Add(1)
-		now := monoNow()
+		// The coarse clock may lie a little before the last keepalive
+		// was armed; a message never starts before that.
+		now := max(clock.read(), c.rd.armed)
 		var m *inMsg
 		m, err = c.readMessage(mt, r, now)
 		if err != nil {
