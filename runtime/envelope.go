@@ -45,6 +45,15 @@ var errTrailing = errors.New("unexpected data after the JSON value")
 // ignored whatever its name.
 func parseEnvelope(frame []byte, env *envelope) (ErrorKind, error) {
 	*env = envelope{}
+	if env.canonical(frame) {
+		return 0, nil
+	}
+	return env.parse(frame)
+}
+
+// parse is parseEnvelope for any frame: it reads the members one by one.
+func (env *envelope) parse(frame []byte) (ErrorKind, error) {
+	*env = envelope{}
 	var s scanner
 	s.reset(frame)
 	switch t := s.next(); t {
@@ -147,6 +156,53 @@ func (env *envelope) members(s *scanner) error {
 			return err
 		}
 	}
+}
+
+// The parts of a frame as JSON.stringify writes an Ambiorix message: the
+// browser clients (ambiorix.js and ours) and the runtime's own encoder put
+// the keys in this order, without whitespace.
+const (
+	canonicalHead = `{"name":"`
+	canonicalMid  = `","message":`
+	canonicalTail = `,"isAmbiorix":true}`
+)
+
+// canonical reads frame when it has exactly the form most frames have:
+// the name, a string without escapes, then the message, then the flag,
+// with nothing else around them. It reports false for anything else, and
+// parseEnvelope then reads the frame member by member. For such a frame it
+// gives the result the member-by-member reading gives: the message is one
+// JSON value, validated by the same scanner at the same depth, so the
+// frame is an object with exactly these three keys. What it spares is
+// reading the keys and the flag.
+func (env *envelope) canonical(frame []byte) bool {
+	if len(frame) < len(canonicalHead)+len(canonicalMid)+len(canonicalTail) ||
+		string(frame[:len(canonicalHead)]) != canonicalHead ||
+		string(frame[len(frame)-len(canonicalTail):]) != canonicalTail {
+		return false
+	}
+	rest := frame[len(canonicalHead) : len(frame)-len(canonicalTail)]
+	n := plainRun(rest, 0)
+	if len(rest)-n < len(canonicalMid) || string(rest[n:n+len(canonicalMid)]) != canonicalMid {
+		return false
+	}
+	var s scanner
+	s.reset(rest[n+len(canonicalMid):])
+	s.depth = 1 // inside the envelope, as when read member by member
+	if s.next() == jx.Invalid {
+		return false
+	}
+	start := s.pos
+	if s.skip() != nil {
+		return false
+	}
+	end := s.pos
+	if !s.atEnd() {
+		return false
+	}
+	env.name, env.nameKind = rest[:n], jx.String
+	env.message, env.flagged = s.buf[start:end], true
+	return true
 }
 
 // str reads the string at s.pos without copying when it has no escapes

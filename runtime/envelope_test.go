@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -176,4 +177,83 @@ func unmarshalUseNumber(data []byte, v any) error {
 		return errors.New("data after the JSON value")
 	}
 	return nil
+}
+
+// canonicalFrames are frames of the common shape and near misses, for
+// TestCanonicalEnvelope and as seeds of FuzzCanonicalEnvelope.
+var canonicalFrames = []string{
+	`{"name":"chat","message":"hi","isAmbiorix":true}`,
+	`{"name":"post","message":{"user":"ada","tags":["a","b"]},"isAmbiorix":true}`,
+	`{"name":"","message":null,"isAmbiorix":true}`,
+	`{"name":"x","message": [1, 2] ,"isAmbiorix":true}`,
+	`{"name":"cé","message":"\u00e9","isAmbiorix":true}`,
+	// As deep as the envelope may be.
+	`{"name":"x","message":[` + strings.Repeat("[", maxDepth-2) + strings.Repeat("]", maxDepth-2) + `],"isAmbiorix":true}`,
+	// Near misses, read member by member: one level too deep, too.
+	`{"name":"c\u00e9","message":1,"isAmbiorix":true}`,
+	`{"name":"x","message":1,"name":"y","isAmbiorix":true}`,
+	`{"name":"x","message":1,"isAmbiorix":false,"isAmbiorix":true}`,
+	`{"name":"x","message":,"isAmbiorix":true}`,
+	`{"name":"x","message":1 2,"isAmbiorix":true}`,
+	`{"name":"x","message":{"a":1,"isAmbiorix":true}`,
+	`{"name":"x","message":"a","id":"1","isAmbiorix":true}`,
+	`{"name":"x","message":1,"isAmbiorix":true} `,
+	`{"name":"x","message":1,"isAmbiorix":true}{"name":"x","message":1,"isAmbiorix":true}`,
+	`{"name":"x","message":[` + strings.Repeat("[", maxDepth-1) + strings.Repeat("]", maxDepth-1) + `],"isAmbiorix":true}`,
+}
+
+// TestCanonicalEnvelope checks that the shortcut for frames of the common
+// shape takes them, and that whatever it takes it reads as the member by
+// member reading does.
+func TestCanonicalEnvelope(t *testing.T) {
+	taken := 0
+	for _, frame := range canonicalFrames {
+		if checkCanonical(t, []byte(frame)) {
+			taken++
+		}
+	}
+	if taken != 6 {
+		t.Errorf("the shortcut took %d frames, want the first 6", taken)
+	}
+	for i, frame := range canonicalFrames[:6] {
+		var env envelope
+		if !env.canonical([]byte(frame)) {
+			t.Errorf("frame %d %q: not taken by the shortcut", i, frame)
+		}
+	}
+}
+
+// checkCanonical compares the shortcut with the full reading on frame and
+// reports whether the shortcut took it.
+func checkCanonical(t testing.TB, frame []byte) bool {
+	t.Helper()
+	var fast, full envelope
+	if !fast.canonical(frame) {
+		return false
+	}
+	kind, err := full.parse(frame)
+	if err != nil {
+		t.Fatalf("%q: the shortcut took a frame the full reading refuses: %v %v", frame, kind, err)
+	}
+	if string(fast.name) != string(full.name) || fast.nameKind != full.nameKind ||
+		string(fast.message) != string(full.message) || (fast.message == nil) != (full.message == nil) ||
+		fast.flagged != full.flagged || fast.hasID != full.hasID || fast.hasReplyTo != full.hasReplyTo || full.errorRaw != nil {
+		t.Fatalf("%q: shortcut read name %q (%v) message %q flagged %v; full reading name %q (%v) message %q flagged %v id %v replyTo %v",
+			frame, fast.name, fast.nameKind, fast.message, fast.flagged, full.name, full.nameKind, full.message, full.flagged, full.hasID, full.hasReplyTo)
+	}
+	return true
+}
+
+// FuzzCanonicalEnvelope checks on arbitrary frames that the shortcut never
+// reads a frame differently from the full reading.
+func FuzzCanonicalEnvelope(f *testing.F) {
+	for _, s := range canonicalFrames {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		if !utf8.Valid(frame) {
+			return // the reader fails such a frame's connection first
+		}
+		checkCanonical(t, frame)
+	})
 }
