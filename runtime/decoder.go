@@ -30,6 +30,15 @@ type Decoder struct {
 	// perString is set for payloads larger than arenaLimit, whose strings
 	// are allocated one by one.
 	perString bool
+
+	// For a message decoded before its frame was read in full (see
+	// Conn.deliverDecoded): depth is the payload's depth in the frame, so
+	// that nesting is bounded as when the frame is read member by member;
+	// gate is the connection a typed handler asks whether it may run once
+	// the payload decoded, and admitted records that it may.
+	depth    int
+	gate     *Conn
+	admitted bool
 }
 
 // arenaLimit is the largest payload whose strings share one allocation.
@@ -49,6 +58,7 @@ var payloadDecoders = sync.Pool{New: func() any { return new(Decoder) }}
 
 func (d *Decoder) reset(input []byte) {
 	d.sc.reset(input)
+	d.sc.depth = d.depth
 	d.input = input
 	d.arena = nil
 	d.perString = len(input) > arenaLimit

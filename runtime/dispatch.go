@@ -63,6 +63,15 @@ func (c *Conn) deliver(m *inMsg, gen uint32, now mono) bool {
 		c.reject(KindBinary, "", errors.New("binary frames are not part of the protocol"))
 		return true
 	}
+	// The commonest message, for a typed handler, is read once (see
+	// deliverDecoded); anything else, or what it gives back, in full.
+	if !c.ep.cfg.parseFirst && m.env.shell(m.buf) {
+		if r, ok := c.ep.lookup(m.env.name); ok && r.typed != nil && r.wrapped == nil {
+			if done, reader := c.deliverDecoded(m, r, gen, now); done {
+				return reader
+			}
+		}
+	}
 	kind, err := parseEnvelope(m.buf, &m.env)
 	env := &m.env
 	switch {
@@ -129,6 +138,66 @@ func (c *Conn) deliver(m *inMsg, gen uint32, now mono) bool {
 	c.mu.Unlock()
 	c.serve(m)
 	return c.served(gen)
+}
+
+// deliverDecoded is deliver for the commonest message: a frame of the usual
+// shape (see envelope.shell) for a handler registered with On. The frame is
+// read once: its fixed parts are compared as bytes, and the message is
+// checked by the handler's decoder, which reads it anyway, instead of also
+// by the envelope parser. The decoder reads the message at the depth it
+// has in the frame, and accepts only one whole JSON value, so a message
+// that decodes makes the frame exactly what its shell says.
+//
+// The handler runs only if the message decodes and it may start (the
+// connection is open and no handler runs off the reader); it then takes
+// the dispatcher as deliver does. Otherwise done is false and nothing that
+// counts has happened: the rate limit is as it was, and deliver reads the
+// frame in full and judges it as any other. That covers a message that is
+// not valid JSON, a frame that holds more than its shell shows (a second
+// "isAmbiorix" or an "id" inside what looked like the message), and a
+// payload of the wrong type, whose error the full reading reports.
+func (c *Conn) deliverDecoded(m *inMsg, r route, gen uint32, now mono) (done, reader bool) {
+	before := c.rd.limit
+	if c.rd.limit.take(&c.ep.cfg.rate, now, len(m.buf)) != allowed {
+		c.rd.limit = before
+		return false, true
+	}
+	d := &m.dec
+	d.depth, d.gate, d.admitted = 1, c, false
+	err := c.protect(func() error { return r.typed(c.ctx, c, m.env.message, d) })
+	admitted := d.admitted
+	d.depth, d.gate, d.admitted = 0, nil, false
+	if !admitted {
+		// Still the reader: the role moves only while a handler runs.
+		c.rd.limit = before
+		return false, true
+	}
+	if err != nil {
+		c.handlerFailed(r, err)
+	}
+	if n := c.ep.cfg.decodedFirst; n != nil {
+		n.Add(1)
+	}
+	c.ep.release(m)
+	return true, c.served(gen)
+}
+
+// errNotAdmitted is what a typed handler returns when admit refused it.
+var errNotAdmitted = errors.New("not admitted")
+
+// admit is asked by a typed handler whose message deliverDecoded had it
+// decode: the handler may run if the connection is open and no handler
+// runs off the reader, and then this goroutine takes the dispatcher.
+func (c *Conn) admit(d *Decoder) bool {
+	c.mu.Lock()
+	if c.stateNow() != stateOpen || c.disp.running {
+		c.mu.Unlock()
+		return false
+	}
+	c.disp.running, c.disp.readerBusy = true, true
+	c.mu.Unlock()
+	d.admitted = true
+	return true
 }
 
 // served runs after a handler returned on the goroutine that ran it: it
@@ -232,9 +301,13 @@ func (c *Conn) serveMessage(r route, payload []byte, size int, d *Decoder) {
 		}
 		return r.handle(c.ctx, c, payload)
 	})
-	if err == nil {
-		return
+	if err != nil {
+		c.handlerFailed(r, err)
 	}
+}
+
+// handlerFailed reports the error of a message handler.
+func (c *Conn) handlerFailed(r route, err error) {
 	var me *MessageError
 	switch {
 	case errors.As(err, &me):

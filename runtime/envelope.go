@@ -176,18 +176,11 @@ const (
 // frame is an object with exactly these three keys. What it spares is
 // reading the keys and the flag.
 func (env *envelope) canonical(frame []byte) bool {
-	if len(frame) < len(canonicalHead)+len(canonicalMid)+len(canonicalTail) ||
-		string(frame[:len(canonicalHead)]) != canonicalHead ||
-		string(frame[len(frame)-len(canonicalTail):]) != canonicalTail {
-		return false
-	}
-	rest := frame[len(canonicalHead) : len(frame)-len(canonicalTail)]
-	n := plainRun(rest, 0)
-	if len(rest)-n < len(canonicalMid) || string(rest[n:n+len(canonicalMid)]) != canonicalMid {
+	if !env.shell(frame) {
 		return false
 	}
 	var s scanner
-	s.reset(rest[n+len(canonicalMid):])
+	s.reset(env.message)
 	s.depth = 1 // inside the envelope, as when read member by member
 	if s.next() == jx.Invalid {
 		return false
@@ -200,8 +193,29 @@ func (env *envelope) canonical(frame []byte) bool {
 	if !s.atEnd() {
 		return false
 	}
+	env.message = s.buf[start:end]
+	return true
+}
+
+// shell is canonical without the check of the message: env.message is
+// everything between the message's key and the flag, which makes the
+// frame what canonical takes only if it is one JSON value (whitespace
+// around it allowed). Until that is known the envelope is only what the
+// frame claims to be; see Conn.deliverDecoded for the one reader that
+// checks it by decoding the message.
+func (env *envelope) shell(frame []byte) bool {
+	if len(frame) <= len(canonicalHead)+len(canonicalMid)+len(canonicalTail) ||
+		string(frame[:len(canonicalHead)]) != canonicalHead ||
+		string(frame[len(frame)-len(canonicalTail):]) != canonicalTail {
+		return false
+	}
+	rest := frame[len(canonicalHead) : len(frame)-len(canonicalTail)]
+	n := plainRun(rest, 0)
+	if len(rest)-n <= len(canonicalMid) || string(rest[n:n+len(canonicalMid)]) != canonicalMid {
+		return false
+	}
 	env.name, env.nameKind = rest[:n], jx.String
-	env.message, env.flagged = s.buf[start:end], true
+	env.message, env.flagged = rest[n+len(canonicalMid):], true
 	return true
 }
 

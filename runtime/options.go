@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -263,10 +264,15 @@ type config struct {
 	pongTimeout    time.Duration
 	rate           rateConfig
 	strict         bool
-	onConnect      func(*Conn)
-	onDisconnect   func(*Conn, error)
-	onError        func(*Conn, error)
-	onVersion      func(*Conn, Version)
+	// parseFirst turns deliverDecoded off, for tests that compare it with
+	// reading every frame in full first; decodedFirst, when set, counts
+	// the messages it served.
+	parseFirst   bool
+	decodedFirst *atomic.Int64
+	onConnect    func(*Conn)
+	onDisconnect func(*Conn, error)
+	onError      func(*Conn, error)
+	onVersion    func(*Conn, Version)
 }
 
 // limits is what both option structs share, before defaults.

@@ -43,6 +43,9 @@ func On[T any](r Registrar, name string, codec Codec[T], fn func(ctx context.Con
 		if err != nil {
 			return err
 		}
+		if d.gate != nil && !d.gate.admit(d) {
+			return errNotAdmitted
+		}
 		fn(ctx, c, v)
 		return nil
 	}
