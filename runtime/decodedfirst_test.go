@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 )
@@ -153,4 +154,88 @@ func TestDecodedFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzDecodedFirst is TestDecodedFirst on arbitrary frames: each is sent
+// to a server that decodes the usual frames first and to one that reads
+// every frame in full, and both must see and send the same. The two servers
+// and their connections last for the whole run (a connection per input
+// would use up the loopback's ports), without a rate limit.
+func FuzzDecodedFirst(f *testing.F) {
+	for _, s := range decodedFirstFrames {
+		f.Add(s)
+	}
+	fast, full := newDecodedFirstPeer(f, false), newDecodedFirstPeer(f, true)
+	f.Fuzz(func(t *testing.T, frame string) {
+		if !utf8.ValidString(frame) {
+			return // the reader fails the connection before dispatch
+		}
+		seen, sent := fast.exchange(t, frame)
+		fullSeen, fullSent := full.exchange(t, frame)
+		if strings.Join(seen, "\n") != strings.Join(fullSeen, "\n") || strings.Join(sent, "\n") != strings.Join(fullSent, "\n") {
+			t.Fatalf("%q: seen %q sent %q; read in full first: seen %q sent %q", frame, seen, sent, fullSeen, fullSent)
+		}
+	})
+}
+
+// decodedFirstPeer is a connection to a server with the handlers of
+// decodedFirstRun, for one frame after another.
+type decodedFirstPeer struct {
+	ws   *websocket.Conn
+	mu   sync.Mutex
+	seen []string
+}
+
+func newDecodedFirstPeer(tb testing.TB, parseFirst bool) *decodedFirstPeer {
+	p := &decodedFirstPeer{}
+	opts := Options{RateLimit: RateLimit{Messages: -1, Bytes: -1}, OnError: func(c *Conn, err error) { p.note("error: " + err.Error()) }}
+	srv := startServer(tb, opts, func(s *Server) {
+		s.ep.cfg.parseFirst = parseFirst
+		if err := On(s, "point", pointCodec, func(ctx context.Context, c *Conn, pt point) {
+			p.note(fmt.Sprintf("point %+v", pt))
+			_ = Send(c, "point", pointCodec, pt)
+		}); err != nil {
+			tb.Fatal(err)
+		}
+		if err := s.Handle("raw", func(ctx context.Context, c *Conn, msg json.RawMessage) error {
+			p.note("raw " + string(msg))
+			return nil
+		}); err != nil {
+			tb.Fatal(err)
+		}
+	})
+	p.ws = dialRaw(tb, srv.url)
+	return p
+}
+
+func (p *decodedFirstPeer) note(s string) {
+	p.mu.Lock()
+	p.seen = append(p.seen, s)
+	p.mu.Unlock()
+}
+
+// exchange sends frame and then a point with x -7, and returns what the
+// server saw and sent up to the answer to that point.
+func (p *decodedFirstPeer) exchange(t *testing.T, frame string) (seen, sent []string) {
+	t.Helper()
+	for _, f := range []string{frame, `{"name":"point","message":{"x":-7,"y":0},"isAmbiorix":true}`} {
+		if err := p.ws.WriteMessage(websocket.TextMessage, []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, b, err := p.ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %q: %v", frame, err)
+		}
+		sent = append(sent, string(b))
+		if strings.Contains(string(b), `"x":-7`) {
+			break
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	seen, p.seen = p.seen, nil
+	return seen, sent
 }
