@@ -44,7 +44,6 @@ var errTrailing = errors.New("unexpected data after the JSON value")
 // flag or the name, which the caller does, because an unflagged frame is
 // ignored whatever its name.
 func parseEnvelope(frame []byte, env *envelope) (ErrorKind, error) {
-	*env = envelope{}
 	if env.canonical(frame) {
 		return 0, nil
 	}
@@ -197,12 +196,14 @@ func (env *envelope) canonical(frame []byte) bool {
 	return true
 }
 
-// shell is canonical without the check of the message: env.message is
-// everything between the message's key and the flag, which makes the
-// frame what canonical takes only if it is one JSON value (whitespace
-// around it allowed). Until that is known the envelope is only what the
-// frame claims to be; see Conn.deliverDecoded for the one reader that
-// checks it by decoding the message.
+// shell is canonical without the check of the message. On success it sets
+// all of env (such a frame has no other keys), taking as the message
+// everything between its key and the flag, which makes the frame what
+// canonical takes only if it is one JSON value (whitespace around it
+// allowed); on failure it leaves env as it was. Until the message is known
+// to be one value the envelope is only what the frame claims to be; see
+// Conn.deliverDecoded for the one reader that checks it by decoding the
+// message.
 func (env *envelope) shell(frame []byte) bool {
 	if len(frame) <= len(canonicalHead)+len(canonicalMid)+len(canonicalTail) ||
 		string(frame[:len(canonicalHead)]) != canonicalHead ||
@@ -214,8 +215,7 @@ func (env *envelope) shell(frame []byte) bool {
 	if len(rest)-n <= len(canonicalMid) || string(rest[n:n+len(canonicalMid)]) != canonicalMid {
 		return false
 	}
-	env.name, env.nameKind = rest[:n], jx.String
-	env.message, env.flagged = rest[n+len(canonicalMid):], true
+	*env = envelope{name: rest[:n], nameKind: jx.String, message: rest[n+len(canonicalMid):], flagged: true}
 	return true
 }
 
