@@ -37,6 +37,12 @@ func RaiseFileLimit() error {
 	return nil
 }
 
+// ChildCPUs, when set, is the CPU list (taskset -c) the client processes
+// run on. With the server process held on the other CPUs (taskset -c on
+// ambibench itself) the two no longer share cores, and single-client
+// figures stop moving with where the scheduler puts each thread.
+var ChildCPUs string
+
 // child is a running client process.
 type child struct {
 	cmd   *exec.Cmd
@@ -53,6 +59,9 @@ func startChild(spec childSpec, timeout time.Duration) (*child, error) {
 	}
 	raw, _ := json.Marshal(spec)
 	cmd := exec.Command(exe)
+	if ChildCPUs != "" {
+		cmd = exec.Command("taskset", "-c", ChildCPUs, exe)
+	}
 	cmd.Env = append(os.Environ(), ChildEnv+"="+string(raw))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -154,6 +163,7 @@ type usage struct {
 	cpu            time.Duration // user + system
 	mallocs, bytes uint64
 	syscw, syscr   int64 // write and read syscalls, from /proc/self/io
+	switches       int64 // context switches of all threads, voluntary and not
 }
 
 func readUsage() usage {
@@ -162,11 +172,12 @@ func readUsage() usage {
 	var m goruntime.MemStats
 	goruntime.ReadMemStats(&m)
 	return usage{
-		cpu:     time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		mallocs: m.Mallocs,
-		bytes:   m.TotalAlloc,
-		syscw:   procIO("syscw"),
-		syscr:   procIO("syscr"),
+		cpu:      time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		switches: ru.Nvcsw + ru.Nivcsw,
+		mallocs:  m.Mallocs,
+		bytes:    m.TotalAlloc,
+		syscw:    procIO("syscw"),
+		syscr:    procIO("syscr"),
 	}
 }
 
@@ -199,6 +210,9 @@ type EchoResult struct {
 	// system calls per round trip (/proc/self/io), the Go runtime's own
 	// (epoll_wait, wake-ups) included.
 	SyscrPerMsg, SyscwPerMsg float64
+	// SwitchesPerMsg is the server process's context switches per round
+	// trip (getrusage): a thread that sleeps and is woken counts one.
+	SwitchesPerMsg float64
 }
 
 // Echo has clients clients each send a post and wait for the echo, for d.
@@ -244,6 +258,7 @@ func Echo(kind Kind, clients int, d time.Duration) (EchoResult, error) {
 	res.BytesPerMsg = float64(after.bytes-before.bytes) / n
 	res.SyscrPerMsg = float64(after.syscr-before.syscr) / n
 	res.SyscwPerMsg = float64(after.syscw-before.syscw) / n
+	res.SwitchesPerMsg = float64(after.switches-before.switches) / n
 	return res, nil
 }
 

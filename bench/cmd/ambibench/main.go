@@ -51,8 +51,10 @@ func main() {
 		quick        = flag.Bool("quick", false, "tiny sizes, to check the harness")
 		cpuProfile   = flag.String("cpuprofile", "", "write the server process's CPU profile here")
 		memProfile   = flag.String("memprofile", "", "write the server process's allocation profile here")
+		childCPUs    = flag.String("child-cpus", "", "run the client processes on these CPUs (a taskset -c list); start ambibench itself under taskset -c with the others")
 	)
 	flag.Parse()
+	bench.ChildCPUs = *childCPUs
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -90,8 +92,12 @@ func main() {
 	for _, s := range strings.Split(*only, ",") {
 		run[strings.TrimSpace(s)] = true
 	}
-	fmt.Printf("ambibench: %s, %d CPUs (GOMAXPROCS %d), %d repetitions; clients run in a child process on the same cores.\n\n",
-		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), *reps)
+	where := "on the same cores"
+	if *childCPUs != "" {
+		where = "on CPUs " + *childCPUs
+	}
+	fmt.Printf("ambibench: %s, %d CPUs (GOMAXPROCS %d), %d repetitions; clients run in a child process %s.\n\n",
+		runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0), *reps, where)
 	if run["echo"] {
 		for _, n := range ints(*echoClients) {
 			section(fmt.Sprintf("Echo, %d clients, %v per run", n, *echoFor), func() []bench.Row { return echo(*reps, n, *echoFor) })
@@ -330,7 +336,7 @@ func (s series) row(name string, u bench.Unit) bench.Row {
 }
 
 func echo(reps, clients int, d time.Duration) []bench.Row {
-	rate, p50, p99, cpu, allocs, bytes, syscr, syscw := series{}, series{}, series{}, series{}, series{}, series{}, series{}, series{}
+	rate, p50, p99, cpu, allocs, bytes, syscr, syscw, sw := series{}, series{}, series{}, series{}, series{}, series{}, series{}, series{}, series{}
 	for i := range reps {
 		for _, k := range order(i) {
 			progress("echo %s %d clients, rep %d", k, clients, i+1)
@@ -346,6 +352,7 @@ func echo(reps, clients int, d time.Duration) []bench.Row {
 			bytes[k] = append(bytes[k], r.BytesPerMsg)
 			syscr[k] = append(syscr[k], r.SyscrPerMsg)
 			syscw[k] = append(syscw[k], r.SyscwPerMsg)
+			sw[k] = append(sw[k], r.SwitchesPerMsg)
 		}
 	}
 	return []bench.Row{
@@ -357,6 +364,7 @@ func echo(reps, clients int, d time.Duration) []bench.Row {
 		bytes.row("server bytes allocated per message", bench.Bytes),
 		syscr.row("server read syscalls per message (/proc/self/io)", bench.Decimal),
 		syscw.row("server write syscalls per message (/proc/self/io)", bench.Decimal),
+		sw.row("server context switches per message (getrusage)", bench.Decimal),
 	}
 }
 
