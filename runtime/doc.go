@@ -53,8 +53,8 @@
 // reported, persistent excess closed with 1008); the send buffer and write
 // progress above; and ping/pong keepalive. Invalid UTF-8 in a text message
 // fails the connection with 1007 as soon as it arrives, whatever the mode
-// (RFC 6455, section 8.1). The times these limits measure are exact to a
-// few milliseconds: a busy process reads a clock updated every 2 ms rather
+// (RFC 6455, section 8.1). The times these limits measure are exact to
+// about 10 ms: a busy process reads a clock updated every 10 ms rather
 // than the system's (see clock.go).
 //
 // # Extending
