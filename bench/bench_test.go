@@ -35,6 +35,20 @@ func TestEchoSmoke(t *testing.T) {
 	}
 }
 
+// With ChildCPUs the clients run under taskset on the CPUs named; the echo
+// must still complete (every reply checked byte for byte by the child).
+func TestEchoChildCPUsSmoke(t *testing.T) {
+	ChildCPUs = "0"
+	defer func() { ChildCPUs = "" }()
+	r, err := Echo(Ambigen, 1, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RoundTrips < 1 {
+		t.Errorf("%d round trips with the clients on CPU 0", r.RoundTrips)
+	}
+}
+
 func TestBroadcastSmoke(t *testing.T) {
 	const clients, rounds = 20, 3
 	for _, kind := range []Kind{Gorilla, Ambigen} {
