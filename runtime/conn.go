@@ -315,7 +315,7 @@ func (c *Conn) abort() {
 // pinged answers a ping from the peer (on the reader). Pings count against
 // the rate limit like messages, so a ping flood is refused like any other.
 func (c *Conn) pinged(data string) error {
-	now := clock.read()
+	now := c.rd.now()
 	c.rd.alive(c, now)
 	switch c.rd.limit.take(&c.ep.cfg.rate, now, len(data)) {
 	case refused:
@@ -332,7 +332,7 @@ func (c *Conn) pinged(data string) error {
 
 // ponged notes the peer's answer to our ping (on the reader).
 func (c *Conn) ponged(string) error {
-	c.rd.alive(c, clock.read())
+	c.rd.alive(c, c.rd.now())
 	return nil
 }
 

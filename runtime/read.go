@@ -112,6 +112,10 @@ func (r *reader) init(c *Conn, now mono) {
 	}
 }
 
+// now is the time of what the reader just read. The coarse clock may lie a
+// little before the last keepalive was armed; nothing is read before that.
+func (r *reader) now() mono { return max(clock.read(), r.armed) }
+
 func (r *reader) set(c *Conn, t mono) {
 	var at time.Time
 	if t != 0 {
@@ -185,9 +189,7 @@ func (c *Conn) readLoop(gen uint32) {
 			break
 		}
 		c.nIn.Add(1)
-		// The coarse clock may lie a little before the last keepalive
-		// was armed; a message never starts before that.
-		now := max(clock.read(), c.rd.armed)
+		now := c.rd.now()
 		var m *inMsg
 		m, err = c.readMessage(mt, r, now)
 		if err != nil {
